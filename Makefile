@@ -1,0 +1,150 @@
+# kta: the kernel test appliance.
+#
+#   make vm-test     install what is missing, fetch a kernel, build, boot, run
+#   make check       the project's own tests (unit, sanitizers, fuzz replay, VM)
+#   make bench       benchmarks against a bare QEMU boot
+#
+# Variables: ARCH (x86_64), CROSS_COMPILE, O (build dir), V=1, EXTRA_CFLAGS,
+# KERNEL (a kernel image; default: fetch Debian's newest 7.3 cloud kernel),
+# KVERSION (Debian kernel version to fetch, e.g. 6.1), KTA_ARGS (more flags
+# for `kta run`).
+
+ARCH ?= x86_64
+O ?= build
+CROSS_COMPILE ?=
+V ?= 0
+KVERSION ?= 7.3
+KTA_ARGS ?=
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC ?= cc
+HOST_CC := $(CC)
+GUEST_CC := $(CROSS_COMPILE)gcc
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wformat=2 -Wno-format-nonliteral -Wswitch-default -Wundef
+CFLAGS_COMMON := -std=gnu11 -O2 -g $(WARN) $(EXTRA_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c))
+HOST_OBJS := $(patsubst host/%.c,$(O)/host/%.o,$(HOST_SRCS))
+HOST_SAN_OBJS := $(patsubst host/%.c,$(O)/host-san/%.o,$(HOST_SRCS))
+
+AGENT_SRCS := $(wildcard rootfs/*.c) host/proto.c
+GUEST_DIR := $(O)/$(ARCH)
+GUEST_TESTS := $(patsubst guest-tests/%.c,$(GUEST_DIR)/tests/%,$(wildcard guest-tests/*.c))
+GUEST_TESTDATA := $(patsubst tests/guest/%.c,$(GUEST_DIR)/testdata/%,$(wildcard tests/guest/*.c)) \
+	$(patsubst tests/guest/%.sh,$(GUEST_DIR)/testdata/%,$(wildcard tests/guest/*.sh))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/unit/%,$(UNIT_SRCS))
+UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(O)/unit-san/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
+
+KTA := $(O)/kta
+
+.PHONY: all host guest deps deps-check vm-test check unit unit-san fuzz-replay \
+	integration bench fuzz clean format-check acceptance
+
+all: host guest
+
+host: $(KTA)
+guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTS) $(GUEST_TESTDATA)
+
+# Packages: installed once, then only checked (cheap) on every run.
+deps:
+	$(Q)scripts/deps.sh install
+
+deps-check:
+	$(Q)scripts/deps.sh ensure
+
+$(O)/host/%.o: host/%.c $(wildcard host/*.h)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -c -o $@ $<
+
+$(O)/host-san/%.o: host/%.c $(wildcard host/*.h)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC-SAN  $@")
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -c -o $@ $<
+
+$(KTA): $(O)/host/main.o $(HOST_OBJS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -o $@ $^
+
+$(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
+	$(if $(Q),@echo "  LD-SAN  $@")
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^
+
+# The agent is PID 1 in the guest: static, no loader, no libc on the rootfs.
+$(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -static -o $@ $(AGENT_SRCS)
+
+$(GUEST_DIR)/tests/%: guest-tests/%.c $(wildcard guest-tests/*.h)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -static -o $@ $<
+
+$(GUEST_DIR)/testdata/%: tests/guest/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -static -o $@ $<
+
+$(GUEST_DIR)/testdata/%: tests/guest/%.sh
+	@mkdir -p $(dir $@)
+	$(Q)install -m 0755 $< $@
+
+$(O)/unit/%: tests/unit/%.c $(HOST_OBJS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_OBJS)
+
+$(O)/unit-san/%: tests/unit/%.c $(HOST_SAN_OBJS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_SAN_OBJS)
+
+# Fuzz targets are built twice: with a replay driver under ASAN+UBSAN for
+# `make check`, and with libFuzzer (clang) for `make fuzz`.
+$(O)/fuzz/%: fuzz/%.c fuzz/replay.c $(HOST_SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< fuzz/replay.c $(HOST_SAN_OBJS)
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+unit-san: $(UNIT_SAN_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_SAN_BINS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	$(Q)for f in $(FUZZ_REPLAY); do $$f fuzz/corpus/$$(basename $$f) || exit 1; done
+
+fuzz:
+	$(Q)scripts/fuzz.sh $(FUZZ_SRCS)
+
+# The main job: everything a kernel developer needs, from a clean clone.
+vm-test: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/vm-test.sh
+
+check: deps-check
+	$(Q)$(MAKE) --no-print-directory all $(O)/kta-san
+	$(Q)tests/check.sh
+
+bench: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/boot.sh
+
+acceptance: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/acceptance.sh
+
+clean:
+	rm -rf $(O)
+
+export O ARCH KVERSION KERNEL KTA_ARGS SUITE

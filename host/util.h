@@ -1,0 +1,100 @@
+/* Small helpers shared by the host driver: scope-bound cleanup, file and
+ * path utilities, and child-process helpers. Every function returns 0 or a
+ * negative errno; none of them exits or prints except through log.h.
+ */
+#ifndef KTA_UTIL_H
+#define KTA_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define cleanup_free __attribute__((cleanup(freep)))
+#define cleanup_close __attribute__((cleanup(closep)))
+#define cleanup_fclose __attribute__((cleanup(fclosep)))
+
+/* Hand ownership out of a cleanup-bound variable. */
+#define steal_pointer(pp)                                                     \
+	({                                                                    \
+		__typeof__(*(pp)) _p = *(pp);                                 \
+		*(pp) = NULL;                                                 \
+		_p;                                                           \
+	})
+
+static inline int steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+/* A growable byte buffer. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_consume(struct buf *b, size_t n);
+void buf_free(struct buf *b);
+
+static inline void buf_freep(struct buf *b)
+{
+	buf_free(b);
+}
+#define cleanup_buf __attribute__((cleanup(buf_freep)))
+
+int read_file(const char *path, struct buf *out, size_t max);
+/* Write to path.tmp.PID then rename: readers never see half a file. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+int copy_file(const char *src, const char *dst, mode_t mode);
+bool path_exists(const char *path);
+char *path_join(const char *a, const char *b);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Directory holding the running kta binary. */
+int self_dir(char *out, size_t size);
+
+/* Cache root: $KTA_CACHE, else $XDG_CACHE_HOME/kta, else ~/.cache/kta. */
+int cache_dir(char *out, size_t size);
+/* Fail with -ENOSPC (and say so) when dir's filesystem has less than need. */
+int check_free_space(const char *dir, uint64_t need_bytes, const char *what);
+
+/* Run argv, wait, return its exit status (>= 0) or a negative errno. Output
+ * goes to out (stdout and stderr merged) when out is non-NULL, else to the
+ * log at debug level. */
+int run_command(char *const argv[], struct buf *out);
+
+uint64_t monotonic_ms(void);
+
+int sha256_file(const char *path, char hex[65]);
+
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages kta needs, idempotently.
+#   deps.sh install   install whatever is missing
+#   deps.sh ensure    same, but cheap when nothing is missing (used by make)
+# Only Debian's archive, through the system's own apt sources.
+set -euo pipefail
+
+ARCH=${ARCH:-x86_64}
+pkgs=(build-essential make gcc libc6-dev xz-utils zstd busybox-static
+      qemu-system-x86 ca-certificates)
+case "$ARCH" in
+x86_64 | amd64) ;;
+*) echo "deps.sh: unknown ARCH '$ARCH' (known: x86_64)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	[ "${st:0:2}" = ii ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "kta: installing missing packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+	sudo=(sudo -n)
+else
+	echo "kta: cannot install packages without root; run:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q >/dev/null
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "kta: installed ${missing[*]}" >&2
