@@ -1,0 +1,424 @@
+/* `kta run`: resolve a kernel, assemble the guest root (agent, busybox,
+ * modules, tests, plan), pick the accelerator, run one session and report.
+ */
+#include "accel.h"
+#include "cmd.h"
+#include "exe.h"
+#include "initramfs.h"
+#include "kernel.h"
+#include "ktap.h"
+#include "log.h"
+#include "report.h"
+#include "util.h"
+#include "vm.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_TESTS 1024
+
+struct run_opts {
+	const struct arch_profile *arch;
+	const char *kernel_path;
+	const char *kernel_version;
+	const char *flavour;
+	const char *tests[MAX_TESTS];
+	unsigned int ntests;
+	const char *envs[64];
+	unsigned int nenvs;
+	unsigned int timeout_s;
+	unsigned int boot_timeout_s;
+	unsigned int run_timeout_s;
+	const char *json;
+	const char *junit;
+	const char *artifacts;
+	const char *accel;
+	unsigned int smp;
+	unsigned int memory_mb;
+	const char *fault;
+	const char *append;
+	const char *agent;
+	const char *busybox;
+	bool verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kta run [options] --test PATH [--test PATH ...]\n"
+		"  --arch ARCH           guest architecture (%s; default x86_64)\n"
+		"  --kernel PATH         boot this kernel image instead of a Debian one\n"
+		"  --kernel-version V    Debian kernel to fetch: 7.3 (default), 6.1, 7.3.4, latest\n"
+		"  --flavour F           Debian kernel flavour (default: the arch's cloud flavour)\n"
+		"  --test PATH           a static executable or #! script to run in the guest\n"
+		"  --env KEY=VALUE       set in every test's environment\n"
+		"  --timeout S           per-test timeout in seconds (default 120)\n"
+		"  --boot-timeout S      time for the kernel to reach the agent (default 120)\n"
+		"  --run-timeout S       whole-run limit (default: boot + tests' timeouts + 60)\n"
+		"  --accel auto|kvm|tcg  accelerator (default auto: probe KVM, else TCG)\n"
+		"  --smp N, --memory MB  guest CPUs (default 2) and memory\n"
+		"  --json FILE, --junit FILE   machine-readable results\n"
+		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
+		"  --append ARGS         extra kernel command-line arguments\n"
+		"  --fault MODE          agent fault injection (garbage, badcrc, truncate, noend)\n"
+		"  --agent PATH, --busybox PATH   override the guest agent and busybox\n"
+		"  -v, --verbose         debug logging, and passing tests' output in the report\n",
+		arch_names());
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v > 1000000) {
+		pr_err("%s: `%s` is not a number", opt, s);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "arch", required_argument, NULL, 'a' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "kernel-version", required_argument, NULL, 'K' },
+		{ "flavour", required_argument, NULL, 'F' },
+		{ "test", required_argument, NULL, 't' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "boot-timeout", required_argument, NULL, 'B' },
+		{ "run-timeout", required_argument, NULL, 'R' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "artifacts", required_argument, NULL, 'o' },
+		{ "accel", required_argument, NULL, 'A' },
+		{ "smp", required_argument, NULL, 's' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "append", required_argument, NULL, 'p' },
+		{ "agent", required_argument, NULL, 'g' },
+		{ "busybox", required_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, err = 0;
+
+	optind = 1;
+	while (!err && (c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->arch = arch_lookup(optarg);
+			if (!o->arch) {
+				pr_err("unknown architecture `%s` (known: %s)", optarg, arch_names());
+				err = -EINVAL;
+			}
+			break;
+		case 'k': o->kernel_path = optarg; break;
+		case 'K': o->kernel_version = optarg; break;
+		case 'F': o->flavour = optarg; break;
+		case 't':
+			if (o->ntests == MAX_TESTS) {
+				pr_err("more than %d tests", MAX_TESTS);
+				err = -E2BIG;
+			} else {
+				o->tests[o->ntests++] = optarg;
+			}
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || strchr(optarg, '\n') || o->nenvs == 64) {
+				pr_err("--env `%s`: want KEY=VALUE", optarg);
+				err = -EINVAL;
+			} else {
+				o->envs[o->nenvs++] = optarg;
+			}
+			break;
+		case 'T': err = parse_uint("--timeout", optarg, &o->timeout_s); break;
+		case 'B': err = parse_uint("--boot-timeout", optarg, &o->boot_timeout_s); break;
+		case 'R': err = parse_uint("--run-timeout", optarg, &o->run_timeout_s); break;
+		case 'j': o->json = optarg; break;
+		case 'J': o->junit = optarg; break;
+		case 'o': o->artifacts = optarg; break;
+		case 'A':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg")) {
+				pr_err("--accel: want auto, kvm or tcg, not `%s`", optarg);
+				err = -EINVAL;
+			}
+			o->accel = optarg;
+			break;
+		case 's': err = parse_uint("--smp", optarg, &o->smp); break;
+		case 'm': err = parse_uint("--memory", optarg, &o->memory_mb); break;
+		case 'f': o->fault = optarg; break;
+		case 'p': o->append = optarg; break;
+		case 'g': o->agent = optarg; break;
+		case 'b': o->busybox = optarg; break;
+		case 'v':
+			o->verbose = true;
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	for (; !err && optind < argc; optind++) {
+		if (o->ntests == MAX_TESTS)
+			return -E2BIG;
+		o->tests[o->ntests++] = argv[optind];
+	}
+	if (!err && !o->ntests) {
+		pr_err("no tests given: pass --test PATH (a static executable or #! script)");
+		err = -EINVAL;
+	}
+	if (!err && o->fault && strcmp(o->fault, "garbage") && strcmp(o->fault, "badcrc") &&
+	    strcmp(o->fault, "truncate") && strcmp(o->fault, "noend")) {
+		pr_err("--fault: unknown mode `%s` (garbage, badcrc, truncate, noend)", o->fault);
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int default_artifacts(const struct run_opts *o, char *out, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+	int err;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(out, n, "kta-out/%s-%s-%d", stamp, o->arch->name, (int)getpid());
+	err = mkdir_p(out, 0755);
+	if (!err) {
+		unlink("kta-out/latest");
+		if (symlink(out + strlen("kta-out/"), "kta-out/latest") < 0)
+			pr_debug("cannot update kta-out/latest: %s", strerror(errno));
+	}
+	return err;
+}
+
+/* Guest files live next to the kta binary: <dir>/<arch>/kta-agent. */
+static int guest_file(const struct run_opts *o, const char *name, char *out, size_t n)
+{
+	char dir[PATH_MAX];
+	int err = self_dir(dir, sizeof(dir));
+
+	if (err)
+		return err;
+	snprintf(out, n, "%s/%s/%s", dir, o->arch->name, name);
+	return 0;
+}
+
+static int build_plan(const struct run_opts *o, struct run_result *res, struct buf *plan)
+{
+	buf_printf(plan, "# kta plan v1\n");
+	for (unsigned int i = 0; i < o->nenvs; i++)
+		buf_printf(plan, "env %s\n", o->envs[i]);
+	res->tests = calloc(o->ntests, sizeof(*res->tests));
+	if (!res->tests)
+		return -ENOMEM;
+	res->ntests = o->ntests;
+	for (unsigned int i = 0; i < o->ntests; i++) {
+		struct test_result *t = &res->tests[i];
+		const char *base = strrchr(o->tests[i], '/');
+
+		t->num = i + 1;
+		t->timeout_s = o->timeout_s;
+		t->exit_code = -1;
+		ktap_sanitize_name(base ? base + 1 : o->tests[i], t->name, sizeof(t->name));
+		snprintf(t->path, sizeof(t->path), "%s", o->tests[i]);
+		for (unsigned int j = 0; j < i; j++) {
+			if (!strcmp(res->tests[j].name, t->name)) {
+				pr_err("two tests are named `%s` (%s and %s): rename one",
+				       t->name, res->tests[j].path, t->path);
+				return -EINVAL;
+			}
+		}
+		buf_printf(plan, "test %u %s /kta/tests/%s\n", t->timeout_s, t->name, t->name);
+	}
+	return 0;
+}
+
+static int build_initramfs(const struct run_opts *o, const struct kernel *k,
+			   const struct buf *plan, const char *cache, char *out, size_t n)
+{
+	struct initramfs fs = { 0 };
+	cleanup_buf struct buf modlist = { 0 };
+	char agent[PATH_MAX], hash[65];
+	int err = 0;
+
+	if (o->agent)
+		snprintf(agent, sizeof(agent), "%s", o->agent);
+	else
+		err = guest_file(o, "kta-agent", agent, sizeof(agent));
+	if (!err && !path_exists(agent)) {
+		pr_err("guest agent `%s` not found: run `make` first (or pass --agent)", agent);
+		err = -ENOENT;
+	}
+	err = err ?: exe_check(agent, o->arch, false);
+	err = err ?: initramfs_add_file(&fs, "/init", agent, 0755);
+	if (!err && o->busybox)
+		err = exe_check(o->busybox, o->arch, false);
+	err = err ?: initramfs_add_file(&fs, "/bin/busybox",
+					o->busybox ? o->busybox : "/bin/busybox", 0755);
+	for (size_t i = 0; !err && i < k->nr_modules; i++) {
+		const char *base = strrchr(k->modules[i], '/');
+		cleanup_free char *dest = xasprintf("/lib/modules/kta/%s",
+						    base ? base + 1 : k->modules[i]);
+
+		err = dest ? initramfs_add_file(&fs, dest, k->modules[i], 0644) : -ENOMEM;
+		if (!err)
+			buf_printf(&modlist, "%s\n", dest);
+	}
+	if (!err && modlist.len)
+		err = initramfs_add_data(&fs, "/kta/modules", modlist.data, modlist.len, 0644);
+	for (unsigned int i = 0; !err && i < o->ntests; i++) {
+		const char *base = strrchr(o->tests[i], '/');
+		char name[128];
+		cleanup_free char *dest = NULL;
+
+		ktap_sanitize_name(base ? base + 1 : o->tests[i], name, sizeof(name));
+		dest = xasprintf("/kta/tests/%s", name);
+		err = dest ? initramfs_add_file(&fs, dest, o->tests[i], 0755) : -ENOMEM;
+	}
+	err = err ?: initramfs_add_data(&fs, "/kta/plan", plan->data, plan->len, 0644);
+	err = err ?: initramfs_build(&fs, cache, out, n, hash);
+	initramfs_free(&fs);
+	return err;
+}
+
+static int write_kernel_info(const char *dir, const struct kernel *k, const struct run_result *r)
+{
+	cleanup_free char *path = path_join(dir, "kernel.txt");
+	cleanup_buf struct buf b = { 0 };
+
+	buf_printf(&b, "image=%s\nversion=%s\nsha256=%s\nsource=%s\nguest_uname=%s\n", k->image,
+		   k->version, k->sha256, k->source, r->guest_kernel);
+	return path ? write_file_atomic(path, b.data, b.len, 0644) : -ENOMEM;
+}
+
+static int run_main(struct run_opts *o)
+{
+	struct kernel k = { 0 };
+	struct run_result res = { 0 };
+	cleanup_buf struct buf plan = { 0 };
+	char cache[PATH_MAX], initrd[PATH_MAX], artifacts[PATH_MAX];
+	struct report_meta meta;
+	struct vm_config cfg;
+	int err, rc = EXIT_INFRA;
+	cleanup_free char *append = NULL;
+	unsigned long long total_timeout = 0;
+
+	for (unsigned int i = 0; i < o->ntests; i++)
+		if (exe_check(o->tests[i], o->arch, false))
+			return EXIT_USAGE;
+	err = cache_dir(cache, sizeof(cache));
+	if (err) {
+		pr_err("cannot create the cache directory: %s (set KTA_CACHE)", strerror(-err));
+		return EXIT_INFRA;
+	}
+	if (o->kernel_path)
+		err = kernel_from_path(o->arch, o->kernel_path, &k);
+	else
+		err = kernel_fetch(o->arch, o->kernel_version, o->flavour, &k);
+	if (err)
+		return err == -EINVAL || err == -ENOENT || err == -ENOEXEC ? EXIT_USAGE : EXIT_INFRA;
+
+	if (o->artifacts) {
+		snprintf(artifacts, sizeof(artifacts), "%s", o->artifacts);
+		err = mkdir_p(artifacts, 0755);
+	} else {
+		err = default_artifacts(o, artifacts, sizeof(artifacts));
+	}
+	if (err) {
+		pr_err("cannot create artifacts directory `%s`: %s", artifacts, strerror(-err));
+		goto out;
+	}
+	err = build_plan(o, &res, &plan);
+	err = err ?: build_initramfs(o, &k, &plan, cache, initrd, sizeof(initrd));
+	if (err) {
+		rc = err == -EINVAL || err == -ENOENT || err == -ENOEXEC ? EXIT_USAGE : EXIT_INFRA;
+		goto out;
+	}
+	err = accel_decide(&(struct accel_request){ .mode = o->accel, .arch = o->arch,
+						    .kernel = k.image, .kernel_sha256 = k.sha256,
+						    .initrd = initrd, .cache = cache },
+			   &res.accel_kvm, res.accel_reason, sizeof(res.accel_reason));
+	if (err) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	pr_info("booting %s (%s) on %s with %u test%s, %s", k.version, k.source,
+		o->arch->name, o->ntests, o->ntests == 1 ? "" : "s", res.accel_reason);
+
+	append = xasprintf("%s%s%s", o->fault ? "kta.fault=" : "", o->fault ? o->fault : "",
+			   o->append ? o->append : "");
+	if (o->fault && o->append) {
+		free(append);
+		append = xasprintf("kta.fault=%s %s", o->fault, o->append);
+	}
+	for (unsigned int i = 0; i < o->ntests; i++)
+		total_timeout += o->timeout_s + 5;
+	cfg = (struct vm_config){
+		.arch = o->arch, .kernel = k.image, .initrd = initrd, .kvm = res.accel_kvm,
+		.append_extra = append, .memory_mb = o->memory_mb, .smp = o->smp,
+		.boot_timeout_s = o->boot_timeout_s, .test_grace_s = 30,
+		.run_timeout_s = o->run_timeout_s
+					 ? o->run_timeout_s
+					 : (unsigned int)(o->boot_timeout_s + total_timeout + 60),
+		.artifacts = artifacts, .quiet = false,
+	};
+	err = vm_run(&cfg, &res);
+	if (err) {
+		pr_err("cannot run the guest: %s", strerror(-err));
+		goto out;
+	}
+	meta = (struct report_meta){
+		.arch = o->arch->name, .kernel_image = k.image, .kernel_version = k.version,
+		.kernel_sha256 = k.sha256, .kernel_source = k.source, .artifacts = artifacts,
+		.verbose = o->verbose,
+	};
+	report_ktap(stdout, &res, &meta);
+	report_summary(stdout, &res, &meta);
+	fflush(stdout);
+	report_test_logs(artifacts, &res);
+	write_kernel_info(artifacts, &k, &res);
+	{
+		cleanup_free char *j = path_join(artifacts, "results.json");
+
+		if (j)
+			report_json(j, &res, &meta);
+	}
+	if (o->json && report_json(o->json, &res, &meta))
+		pr_err("cannot write `%s`", o->json);
+	if (o->junit && report_junit(o->junit, &res, &meta))
+		pr_err("cannot write `%s`", o->junit);
+	rc = run_result_exit_code(&res);
+	if (res.status != RUN_COMPLETE)
+		pr_err("%s: %s", run_status_name(res.status), res.status_msg);
+out:
+	run_result_free(&res);
+	kernel_free(&k);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {
+		.arch = arch_default(), .kernel_version = "7.3", .timeout_s = 120,
+		.boot_timeout_s = 120, .accel = "auto", .smp = 2,
+	};
+	int err = parse_opts(argc, argv, &o);
+
+	if (err)
+		return err > 0 ? EXIT_OK : EXIT_USAGE;
+	return run_main(&o);
+}

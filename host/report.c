@@ -1,0 +1,267 @@
+/* Reporters. KTAP stays valid KTAP: everything that is not a result line is
+ * a "# " diagnostic, so a KTAP consumer can read kta's stdout as it is.
+ */
+#include "report.h"
+#include "ktap.h"
+#include "log.h"
+#include "util.h"
+
+#include <string.h>
+
+static const char *directive(const struct test_result *t)
+{
+	switch (t->outcome) {
+	case OUT_SKIP:
+		return "SKIP";
+	case OUT_TIMEOUT:
+		return "TIMEOUT";
+	case OUT_CRASH:
+		return "CRASH";
+	case OUT_PANIC:
+		return "PANIC";
+	case OUT_ERROR:
+	case OUT_PENDING:
+		return "ERROR";
+	case OUT_FAIL:
+		return t->splat != SPLAT_NONE ? "KERNEL" : "FAIL";
+	case OUT_PASS:
+	case OUT__COUNT:
+	default:
+		return NULL;
+	}
+}
+
+static void print_output(FILE *f, const struct buf *out)
+{
+	const char *p = out->data, *end = out->data + out->len;
+
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+
+		fprintf(f, "#   %.*s\n", (int)(le - p), p);
+		p = nl ? nl + 1 : end;
+	}
+}
+
+void report_ktap(FILE *f, const struct run_result *r, const struct report_meta *m)
+{
+	fprintf(f, "KTAP version 1\n1..%u\n", r->ntests);
+	for (unsigned int i = 0; i < r->ntests; i++) {
+		const struct test_result *t = &r->tests[i];
+		const char *d = directive(t);
+		bool ok = t->outcome == OUT_PASS || t->outcome == OUT_SKIP;
+		char name[128];
+
+		ktap_sanitize_name(t->name, name, sizeof(name));
+		if ((!ok || m->verbose) && t->output.len) {
+			fprintf(f, "# output of %s:\n", name);
+			print_output(f, &t->output);
+		}
+		if (d)
+			fprintf(f, "%sok %u %s # %s %s\n", ok ? "" : "not ", t->num, name, d,
+				t->reason);
+		else
+			fprintf(f, "ok %u %s\n", t->num, name);
+	}
+}
+
+void report_summary(FILE *f, const struct run_result *r, const struct report_meta *m)
+{
+	unsigned int c[OUT__COUNT];
+
+	run_result_counts(r, c);
+	fprintf(f, "# ---- kta summary ----\n");
+	fprintf(f, "# tests: %u  pass: %u  fail: %u  skip: %u  timeout: %u  crash: %u  "
+		   "kernel-panic: %u  error: %u\n",
+		r->ntests, c[OUT_PASS], c[OUT_FAIL], c[OUT_SKIP], c[OUT_TIMEOUT], c[OUT_CRASH],
+		c[OUT_PANIC], c[OUT_ERROR] + c[OUT_PENDING]);
+	fprintf(f, "# run: %s%s%s\n", run_status_name(r->status), r->status_msg[0] ? ": " : "",
+		r->status_msg);
+	fprintf(f, "# kernel: %s (%s), guest says %s\n",
+		m->kernel_version && *m->kernel_version ? m->kernel_version : "?",
+		m->kernel_source ? m->kernel_source : "?",
+		r->guest_kernel[0] ? r->guest_kernel : "nothing");
+	fprintf(f, "# arch: %s, accel: %s%s%s\n", m->arch, r->accel_kvm ? "kvm" : "tcg",
+		r->accel_reason[0] ? " - " : "", r->accel_reason);
+	if (r->t_hello_ms)
+		fprintf(f, "# time: agent up %.2f s (guest uptime %.2f s), first result %.2f s, "
+			   "total %.2f s\n",
+			r->t_hello_ms / 1000.0, r->guest_uptime_ms / 1000.0,
+			r->t_first_result_ms / 1000.0, r->t_exit_ms / 1000.0);
+	for (unsigned int i = 0; i < r->nsplats && i < 5; i++)
+		fprintf(f, "# kernel %s%s%s: %s\n", splat_name(r->splats[i].kind),
+			r->splats[i].test ? " in test " : " outside tests",
+			r->splats[i].test ? r->tests[r->splats[i].test - 1].name : "",
+			r->splats[i].line);
+	if (r->nsplats > 5)
+		fprintf(f, "# ... %u more kernel reports in the console log\n", r->nsplats - 5);
+	if (m->artifacts)
+		fprintf(f, "# artifacts: %s\n", m->artifacts);
+	fprintf(f, "# exit code: %d\n", run_result_exit_code(r));
+}
+
+static void json_str(struct buf *b, const char *s, size_t len)
+{
+	buf_append(b, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+
+			buf_append(b, e, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_printf(b, "\\u%04x", c);
+		} else {
+			buf_append(b, &s[i], 1);
+		}
+	}
+	buf_append(b, "\"", 1);
+}
+
+static void json_kv(struct buf *b, const char *k, const char *v, bool comma)
+{
+	buf_printf(b, "\"%s\": ", k);
+	json_str(b, v ? v : "", v ? strlen(v) : 0);
+	if (comma)
+		buf_append(b, ", ", 2);
+}
+
+int report_json(const char *path, const struct run_result *r, const struct report_meta *m)
+{
+	cleanup_buf struct buf b = { 0 };
+	unsigned int c[OUT__COUNT];
+
+	run_result_counts(r, c);
+	buf_append(&b, "{", 1);
+	json_kv(&b, "status", run_status_name(r->status), true);
+	json_kv(&b, "status_message", r->status_msg, true);
+	buf_printf(&b, "\"exit_code\": %d, ", run_result_exit_code(r));
+	json_kv(&b, "arch", m->arch, true);
+	json_kv(&b, "accel", r->accel_kvm ? "kvm" : "tcg", true);
+	json_kv(&b, "accel_reason", r->accel_reason, true);
+	buf_append(&b, "\"kernel\": {", 11);
+	json_kv(&b, "image", m->kernel_image, true);
+	json_kv(&b, "version", m->kernel_version, true);
+	json_kv(&b, "sha256", m->kernel_sha256, true);
+	json_kv(&b, "source", m->kernel_source, true);
+	json_kv(&b, "guest_uname", r->guest_kernel, false);
+	buf_append(&b, "}, ", 3);
+	buf_printf(&b, "\"times_ms\": {\"agent_hello\": %llu, \"guest_uptime_at_hello\": %llu, "
+		       "\"first_result\": %llu, \"end_record\": %llu, \"qemu_exit\": %llu}, ",
+		   (unsigned long long)r->t_hello_ms, (unsigned long long)r->guest_uptime_ms,
+		   (unsigned long long)r->t_first_result_ms, (unsigned long long)r->t_end_ms,
+		   (unsigned long long)r->t_exit_ms);
+	buf_printf(&b, "\"counts\": {");
+	for (int i = OUT_PASS; i < OUT__COUNT; i++)
+		buf_printf(&b, "%s\"%s\": %u", i == OUT_PASS ? "" : ", ", outcome_name(i), c[i]);
+	buf_printf(&b, "}, \"tests\": [");
+	for (unsigned int i = 0; i < r->ntests; i++) {
+		const struct test_result *t = &r->tests[i];
+
+		buf_printf(&b, "%s{\"num\": %u, ", i ? ", " : "", t->num);
+		json_kv(&b, "name", t->name, true);
+		json_kv(&b, "outcome", outcome_name(t->outcome), true);
+		json_kv(&b, "reason", t->reason, true);
+		buf_printf(&b, "\"exit_code\": %d, \"signal\": %d, \"duration_ms\": %u, "
+			       "\"timeout_s\": %u, ",
+			   t->exit_code, t->signal, t->duration_ms, t->timeout_s);
+		json_kv(&b, "kernel_splat", t->splat ? splat_name(t->splat) : "", true);
+		json_kv(&b, "kernel_splat_line", t->splat_line, true);
+		buf_append(&b, "\"output\": ", 10);
+		json_str(&b, t->output.data ? t->output.data : "", t->output.len);
+		buf_append(&b, "}", 1);
+	}
+	buf_append(&b, "], \"kernel_reports\": [", 22);
+	for (unsigned int i = 0; i < r->nsplats; i++) {
+		buf_printf(&b, "%s{\"test\": %u, ", i ? ", " : "", r->splats[i].test);
+		json_kv(&b, "kind", splat_name(r->splats[i].kind), true);
+		json_kv(&b, "line", r->splats[i].line, false);
+		buf_append(&b, "}", 1);
+	}
+	buf_append(&b, "]}\n", 3);
+	return write_file_atomic(path, b.data, b.len, 0644);
+}
+
+static void xml_str(struct buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '<': buf_append(b, "&lt;", 4); break;
+		case '>': buf_append(b, "&gt;", 4); break;
+		case '&': buf_append(b, "&amp;", 5); break;
+		case '"': buf_append(b, "&quot;", 6); break;
+		default:
+			/* XML 1.0 cannot carry most control characters at all. */
+			if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+				buf_append(b, "?", 1);
+			else
+				buf_append(b, &s[i], 1);
+		}
+	}
+}
+
+int report_junit(const char *path, const struct run_result *r, const struct report_meta *m)
+{
+	cleanup_buf struct buf b = { 0 };
+	unsigned int c[OUT__COUNT];
+	unsigned int failures, errors;
+
+	run_result_counts(r, c);
+	failures = c[OUT_FAIL] + c[OUT_TIMEOUT] + c[OUT_CRASH] + c[OUT_PANIC];
+	errors = c[OUT_ERROR] + c[OUT_PENDING];
+	buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		       "<testsuites><testsuite name=\"kta.%s\" tests=\"%u\" failures=\"%u\" "
+		       "errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
+		   m->arch, r->ntests, failures, errors, c[OUT_SKIP], r->t_exit_ms / 1000.0);
+	for (unsigned int i = 0; i < r->ntests; i++) {
+		const struct test_result *t = &r->tests[i];
+
+		buf_printf(&b, "  <testcase classname=\"kta.%s\" name=\"", m->arch);
+		xml_str(&b, t->name, strlen(t->name));
+		buf_printf(&b, "\" time=\"%.3f\">", t->duration_ms / 1000.0);
+		if (t->outcome == OUT_SKIP) {
+			buf_append(&b, "<skipped message=\"", 18);
+			xml_str(&b, t->reason, strlen(t->reason));
+			buf_append(&b, "\"/>", 3);
+		} else if (t->outcome != OUT_PASS) {
+			const char *tag = t->outcome == OUT_ERROR || t->outcome == OUT_PENDING
+						  ? "error" : "failure";
+
+			buf_printf(&b, "<%s type=\"%s\" message=\"", tag, outcome_name(t->outcome));
+			xml_str(&b, t->reason, strlen(t->reason));
+			buf_printf(&b, "\"/>");
+		}
+		if (t->output.len) {
+			buf_append(&b, "<system-out>", 12);
+			xml_str(&b, t->output.data, t->output.len);
+			buf_append(&b, "</system-out>", 13);
+		}
+		buf_append(&b, "</testcase>\n", 12);
+	}
+	buf_append(&b, "</testsuite></testsuites>\n", 26);
+	return write_file_atomic(path, b.data, b.len, 0644);
+}
+
+int report_test_logs(const char *dir, const struct run_result *r)
+{
+	cleanup_free char *tdir = path_join(dir, "tests");
+	int err = tdir ? mkdir_p(tdir, 0755) : -ENOMEM;
+
+	for (unsigned int i = 0; !err && i < r->ntests; i++) {
+		const struct test_result *t = &r->tests[i];
+		cleanup_free char *p = NULL;
+		char name[128];
+
+		ktap_sanitize_name(t->name, name, sizeof(name));
+		p = xasprintf("%s/%03u-%s.log", tdir, t->num, name);
+		if (!p)
+			return -ENOMEM;
+		err = write_file_atomic(p, t->output.data ? t->output.data : "", t->output.len,
+					0644);
+	}
+	return err;
+}
