@@ -50,6 +50,7 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 KTA := $(O)/kta
 
 .PHONY: all host guest deps deps-check vm-test check unit unit-san fuzz-replay \
+	unit-bins unit-san-bins fuzz-bins \
 	integration bench fuzz clean format-check acceptance
 
 all: host guest
@@ -114,6 +115,10 @@ $(O)/unit-san/%: tests/unit/%.c $(HOST_SAN_OBJS) tests/unit/unit.h
 $(O)/fuzz/%: fuzz/%.c fuzz/replay.c $(HOST_SAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< fuzz/replay.c $(HOST_SAN_OBJS)
+
+unit-bins: $(UNIT_BINS)
+unit-san-bins: $(UNIT_SAN_BINS)
+fuzz-bins: $(FUZZ_REPLAY)
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)

@@ -295,13 +295,14 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 	return err;
 }
 
-static int write_kernel_info(const char *dir, const struct kernel *k, const struct run_result *r)
+static int write_kernel_info(const char *dir, const struct kernel *k, const char *initrd,
+			     const struct run_result *r)
 {
 	cleanup_free char *path = path_join(dir, "kernel.txt");
 	cleanup_buf struct buf b = { 0 };
 
-	buf_printf(&b, "image=%s\nversion=%s\nsha256=%s\nsource=%s\nguest_uname=%s\n", k->image,
-		   k->version, k->sha256, k->source, r->guest_kernel);
+	buf_printf(&b, "image=%s\nversion=%s\nsha256=%s\nsource=%s\nguest_uname=%s\ninitramfs=%s\n",
+		   k->image, k->version, k->sha256, k->source, r->guest_kernel, initrd);
 	return path ? write_file_atomic(path, b.data, b.len, 0644) : -ENOMEM;
 }
 
@@ -390,7 +391,7 @@ static int run_main(struct run_opts *o)
 	report_summary(stdout, &res, &meta);
 	fflush(stdout);
 	report_test_logs(artifacts, &res);
-	write_kernel_info(artifacts, &k, &res);
+	write_kernel_info(artifacts, &k, initrd, &res);
 	{
 		cleanup_free char *j = path_join(artifacts, "results.json");
 

@@ -75,7 +75,7 @@ enum splat_kind splat_classify(const char *line, size_t len)
 		return SPLAT_KASAN;
 	if (starts(p, len, "UBSAN:"))
 		return SPLAT_UBSAN;
-	if (starts(p, len, "BUG: soft lockup") || contains(p, len, "hard LOCKUP") ||
+	if (contains(p, len, "BUG: soft lockup") || contains(p, len, "hard LOCKUP") ||
 	    (starts(p, len, "INFO: task ") && contains(p, len, "blocked for more than")) ||
 	    contains(p, len, "self-detected stall on CPU") ||
 	    contains(p, len, "rcu: INFO: rcu_") || starts(p, len, "INFO: rcu_"))

@@ -6,8 +6,11 @@
 set -euo pipefail
 
 ARCH=${ARCH:-x86_64}
-pkgs=(build-essential make gcc libc6-dev xz-utils zstd busybox-static
-      qemu-system-x86 ca-certificates)
+# qemu-system-x86: the x86_64 guest; busybox-static: the guest's shell and
+# tools; xz-utils/zstd/gzip: compressed kernel modules; cpio: the bench's
+# baseline initramfs; procps: pgrep/pkill in the integration tests.
+pkgs=(build-essential make gcc libc6-dev xz-utils zstd gzip cpio procps busybox-static
+      qemu-system-x86 ca-certificates debian-archive-keyring)
 case "$ARCH" in
 x86_64 | amd64) ;;
 *) echo "deps.sh: unknown ARCH '$ARCH' (known: x86_64)" >&2; exit 2 ;;

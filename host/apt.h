@@ -1,0 +1,66 @@
+/* A private apt configuration for fetching Debian kernel packages: its own
+ * sources.list, package lists and cache under the kta cache, never the
+ * system's apt state. The archive URI is taken from the system's sources.
+ */
+#ifndef KTA_APT_H
+#define KTA_APT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct apt {
+	char dir[PATH_MAX];      /* $cache/apt: sources.list, apt.conf */
+	char arch_dir[PATH_MAX]; /* $cache/apt/<deb_arch>: lists/, cache/ */
+	char sources[PATH_MAX];
+	char conf[PATH_MAX];
+	char lists[PATH_MAX];
+	char cache[PATH_MAX];
+	char stamp[PATH_MAX];    /* written after a successful update */
+	char deb_arch[32];
+	char uri[512];
+};
+
+/* The Debian archive to use: $KTA_APT_URI, else the first Debian archive
+ * (not the security archive) in /etc/apt/sources.list.d/ *.sources or
+ * /etc/apt/sources.list. */
+int apt_archive_uri(char *out, size_t size);
+
+/* Pure parsers behind apt_archive_uri(), for tests: the first archive URI
+ * in a deb822 .sources text or a one-line-style sources.list text. */
+int apt_uri_from_deb822(const char *text, char *out, size_t size);
+int apt_uri_from_list(const char *text, char *out, size_t size);
+
+/* Set up the private configuration under cache_root (writes sources.list
+ * and apt.conf when their content changed). */
+int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch);
+
+/* Age of the package lists in seconds; -ENOENT when there are none (or
+ * they were fetched from another archive URI). */
+int64_t apt_lists_age(const struct apt *apt);
+
+/* `apt-get update` into the private lists. */
+int apt_update(const struct apt *apt);
+
+/* Package names starting with prefix, one per line, from a small index
+ * that is rebuilt after every update (apt-cache itself takes ~1.5 s to
+ * load the lists, too slow for every `kta run`). */
+int apt_pkgnames(const struct apt *apt, const char *prefix, struct buf *out);
+
+/* `apt-cache show pkg` (every version the lists have). */
+int apt_show(const struct apt *apt, const char *pkg, struct buf *out);
+
+/* Download pkg=version into dir; the .deb's path in debpath. */
+int apt_download(const struct apt *apt, const char *pkg, const char *version,
+		 const char *dir, char *debpath, size_t debpath_size);
+
+/* One field of one deb822 stanza (`Size`, `Version`, `Depends`, ...);
+ * -ENOENT when absent. */
+int deb822_field(const char *stanza, size_t len, const char *field, char *out, size_t size);
+
+/* Compare Debian version strings the way dpkg does: <0, 0, >0. */
+int deb_version_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Integration tests: every case boots a real kernel under QEMU (TCG) with the
+# ASAN+UBSAN build of kta, and checks how the run was classified. Prints TAP.
+#
+#   tests/integration/run.sh [CASE...]     (default: all cases)
+set -u
+cd "$(dirname "$0")/../.."
+O=${O:-build}
+ARCH=${ARCH:-x86_64}
+KTA=${KTA:-$O/kta-san}
+G=$O/$ARCH
+T=$G/testdata
+S=$G/tests
+work=$(mktemp -d /tmp/kta-itest.XXXXXX)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+n=0 nfail=0
+
+cleanup() {
+	# No test may leave a QEMU behind: kill any that names our work dir.
+	pkill -9 -f "kta-itest" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n - $1"; }
+check() { # check DESC CMD...
+	local d=$1; shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+has() { grep -qE -- "$2" "$1"; }
+
+# kta_run NAME [ARGS...]: run kta, stdout/stderr/exit code into $work/NAME.*
+kta_run() {
+	local name=$1; shift
+	"$KTA" run --accel tcg --smp 1 --artifacts "$work/$name.art" "$@" \
+		>"$work/$name.out" 2>"$work/$name.err"
+	echo $? >"$work/$name.rc"
+	echo "# $name: exit $(cat "$work/$name.rc"), $(grep -c '^ok\|^not ok' "$work/$name.out") results"
+}
+rc_is() { [ "$(cat "$work/$1.rc")" = "$2" ] || { echo "#   $1: exit $(cat "$work/$1.rc"), want $2"; tail -5 "$work/$1.err" | sed 's/^/#   /'; false; }; }
+no_qemu_left() { ! pgrep -f "qemu-system.*$work" >/dev/null; }
+no_sanitizer_report() { ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$work/$1.err"; }
+
+case_all_pass() {
+	kta_run pass --json "$work/pass.json" --junit "$work/pass.xml" \
+		--test "$S/bpf_map" --test "$S/btf_vmlinux" --test "$S/bpffs" --test "$T/pass"
+	check "all pass: exit 0" rc_is pass 0
+	check "all pass: 4 ok lines" [ "$(grep -c '^ok ' "$work/pass.out")" = 4 ]
+	check "all pass: KTAP header" has "$work/pass.out" '^KTAP version 1$'
+	check "all pass: JSON written with status complete" has "$work/pass.json" '"status": "complete"'
+	check "all pass: JUnit written" has "$work/pass.xml" '<testsuite name="kta.x86_64" tests="4" failures="0"'
+	check "all pass: artifacts (console, cmdline, per-test log, kernel)" \
+		test -s "$work/pass.art/console.log" -a -s "$work/pass.art/qemu-cmdline.txt" \
+		-a -s "$work/pass.art/tests/004-pass.log" -a -s "$work/pass.art/kernel.txt"
+	check "all pass: kernel sha256 recorded" has "$work/pass.art/kernel.txt" '^sha256=[0-9a-f]{64}$'
+	check "all pass: no sanitizer report from kta" no_sanitizer_report pass
+}
+
+case_mixed() {
+	kta_run mixed --timeout 5 --json "$work/mixed.json" \
+		--test "$T/pass" --test "$T/fail" --test "$T/skip" --test "$T/crash" \
+		--test "$T/hang" --test "$T/orphan" --test "$T/noisy" --test "$S/bpf_map"
+	check "mixed: exit 1" rc_is mixed 1
+	check "mixed: pass" has "$work/mixed.out" '^ok 1 pass$'
+	check "mixed: failure with its output" has "$work/mixed.out" '^#   deliberate failure: expected 1, got 2$'
+	check "mixed: failure line" has "$work/mixed.out" '^not ok 2 fail # FAIL exited with status 1$'
+	check "mixed: skip with reason" has "$work/mixed.out" '^ok 3 skip # SKIP widget not present$'
+	check "mixed: crash by signal" has "$work/mixed.out" '^not ok 4 crash # CRASH killed by signal 11'
+	check "mixed: timeout" has "$work/mixed.out" '^not ok 5 hang # TIMEOUT'
+	check "mixed: orphan-leaving test passes" has "$work/mixed.out" '^ok 6 orphan$'
+	check "mixed: tests after the hang still run" has "$work/mixed.out" '^ok 8 bpf_map$'
+	check "mixed: 200 KiB of output arrives whole" \
+		bash -c "[ \$(wc -c <'$work/mixed.art/tests/007-noisy.log') -ge 200000 ] && tail -1 '$work/mixed.art/tests/007-noisy.log' | grep -q 'line 9999'"
+	check "mixed: JSON outcomes" has "$work/mixed.json" '"counts": \{"pass": 3, "fail": 2, "skip": 1, "timeout": 1, "crash": 1'
+	check "mixed: no sanitizer report from kta" no_sanitizer_report mixed
+}
+
+case_panic() {
+	kta_run panic --test "$T/pass" --test "$T/panic" --test "$S/bpf_map"
+	check "panic: exit 1" rc_is panic 1
+	check "panic: earlier result kept" has "$work/panic.out" '^ok 1 pass$'
+	check "panic: attributed to the test" has "$work/panic.out" '^not ok 2 panic # PANIC kernel panic: Kernel panic - not syncing: sysrq triggered crash'
+	check "panic: later test not run" has "$work/panic.out" '^not ok 3 bpf_map # ERROR not run: kernel panic during test panic'
+	check "panic: run status" has "$work/panic.out" '^# run: kernel-panic'
+}
+
+case_faults() {
+	local m
+	for m in garbage badcrc truncate; do
+		kta_run "fault-$m" --fault "$m" --test "$T/pass" --test "$S/bpf_map" --test "$T/skip"
+		check "fault $m: exit 132 (channel)" rc_is "fault-$m" 132
+		check "fault $m: first result kept" has "$work/fault-$m.out" '^ok 1 pass$'
+		check "fault $m: no result invented for the rest" has "$work/fault-$m.out" '^not ok 3 skip # ERROR'
+	done
+	check "fault garbage: says garbage" has "$work/fault-garbage.out" '^# run: channel-corrupted: results channel corrupted: garbage'
+	check "fault badcrc: says checksum" has "$work/fault-badcrc.out" 'checksum mismatch'
+	check "fault truncate: says truncated" has "$work/fault-truncate.out" 'results channel truncated'
+	kta_run fault-noend --fault noend --test "$T/pass" --test "$T/skip"
+	check "fault noend: exit 133 (guest died)" rc_is fault-noend 133
+	check "fault noend: results kept" has "$work/fault-noend.out" '^ok 2 skip # SKIP'
+	check "fault noend: says no end record" has "$work/fault-noend.out" '^# run: guest-died-without-end-record'
+}
+
+# Wait until the guest has started test N (its marker is on the console).
+wait_begin() { # wait_begin ARTDIR N
+	for _ in $(seq 1 600); do
+		grep -q "kta: begin $2 " "$1/console.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+case_qemu_killed() {
+	"$KTA" run --accel tcg --smp 1 --artifacts "$work/killed.art" --test "$T/pass" \
+		--test "$T/hang" --test "$T/pass2" >"$work/killed.out" 2>"$work/killed.err" &
+	local pid=$!
+	wait_begin "$work/killed.art" 2 && pkill -9 -f "qemu-system.*$work/killed" || true
+	wait $pid; echo $? >"$work/killed.rc"
+	check "qemu killed: exit 133" rc_is killed 133
+	check "qemu killed: says so" has "$work/killed.out" 'guest-died-without-end-record: .*killed by signal 9'
+	check "qemu killed: running test has no result" has "$work/killed.out" '^not ok 2 hang # ERROR no result'
+	check "qemu killed: earlier result kept" has "$work/killed.out" '^ok 1 pass$'
+}
+
+case_sigint() {
+	local sig
+	for sig in INT TERM; do
+		"$KTA" run --accel tcg --smp 1 --artifacts "$work/sig$sig.art" --test "$T/hang" \
+			>"$work/sig$sig.out" 2>"$work/sig$sig.err" &
+		local pid=$!
+		wait_begin "$work/sig$sig.art" 1 && kill -"$sig" $pid
+		wait $pid; echo $? >"$work/sig$sig.rc"
+		local want=130; [ $sig = TERM ] && want=143
+		check "SIG$sig to kta: exit $want" rc_is "sig$sig" $want
+		check "SIG$sig to kta: no QEMU left behind" no_qemu_left
+		check "SIG$sig to kta: reported" has "$work/sig$sig.out" '^# run: interrupted'
+	done
+}
+
+case_boot_failure() {
+	kta_run noboot --append "rdinit=/does-not-exist" --boot-timeout 60 --test "$T/pass"
+	check "kernel cannot boot: exit 125 (bisect skip)" rc_is noboot 125
+	check "kernel cannot boot: says why" has "$work/noboot.out" '^# run: kernel-failed-to-boot: no hello from the guest agent; kernel panic'
+	kta_run noqemu --smp 100000 --test "$T/pass"
+	check "QEMU cannot start: exit 131" rc_is noqemu 131
+	check "QEMU cannot start: QEMU's message" has "$work/noqemu.out" '^# run: qemu-failed-to-start: QEMU exited with status 1'
+}
+
+case_bad_input() {
+	printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\267\000' >"$work/arm64-prog"
+	head -c 64 /dev/zero >>"$work/arm64-prog"
+	chmod +x "$work/arm64-prog"
+	echo hello >"$work/not-exec"
+	local args
+	while IFS='|' read -r name want pattern args; do
+		# shellcheck disable=SC2086
+		"$KTA" run --accel tcg $args >"$work/$name.out" 2>"$work/$name.err"
+		echo $? >"$work/$name.rc"
+		check "bad input $name: exit $want" rc_is "$name" "$want"
+		check "bad input $name: message" has "$work/$name.err" "$pattern"
+	done <<EOF
+nokernel|128|kernel image .*/nonexistent/bzImage.* does not exist|--kernel $work/nonexistent/bzImage --test $T/pass
+notkernel|128|not a Linux kernel image for x86_64|--kernel /etc/passwd --test $T/pass
+badarch|128|unknown architecture .vax.|--arch vax --test $T/pass
+notest|128|test .*/no-such-test. does not exist|--test $work/no-such-test
+wrongarch|128|built for ELF machine 183, not for x86_64|--test $work/arm64-prog
+dynamic|128|dynamically linked|--test /bin/true
+notexec|128|is not executable|--test $work/not-exec
+badversion|128|no Debian kernel 5.4|--kernel-version 5.4 --test $T/pass
+EOF
+}
+
+case_kvm_probe() {
+	# Whatever /dev/kvm says, auto must end with a working run, and say
+	# which accelerator it chose and why.
+	"$KTA" run --accel auto --smp 1 --artifacts "$work/auto.art" --test "$T/pass" \
+		>"$work/auto.out" 2>"$work/auto.err"
+	echo $? >"$work/auto.rc"
+	check "accel auto: run passes" rc_is auto 0
+	check "accel auto: reason reported" has "$work/auto.out" '^# arch: x86_64, accel: (kvm|tcg) - '
+}
+
+case_debian_61() {
+	kta_run k61 --kernel-version 6.1 --test "$S/bpf_map" --test "$S/bpffs" --test "$T/pass"
+	check "Debian 6.1 kernel (virtio as modules): exit 0" rc_is k61 0
+	check "Debian 6.1 kernel: guest runs 6.1" has "$work/k61.out" '^# kernel: 6\.1\..*guest says 6\.1\.'
+	check "Debian 6.1 kernel: modules loaded" has "$work/k61.art/agent-diag.log" 'virtio_console'
+}
+
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure kvm_probe debian_61)
+for c in "${cases[@]}"; do
+	echo "# case $c"
+	"case_$c"
+done
+check "no QEMU left behind by any case" no_qemu_left
+echo "1..$n"
+[ $nfail -eq 0 ]
