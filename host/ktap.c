@@ -66,13 +66,22 @@ int ktap_parse_result(const char *line, size_t len, struct ktap_line *out)
 	return 0;
 }
 
-int kv_get(const char *text, size_t len, const char *key, char *out, size_t outsz)
+static const char *find_sep(const char *p, const char *end, bool words)
+{
+	for (; p < end; p++)
+		if (*p == '\n' || (words && *p == ' '))
+			return p;
+	return NULL;
+}
+
+static int kv_find(const char *text, size_t len, const char *key, char *out, size_t outsz,
+		   bool words)
 {
 	size_t klen = strlen(key);
 	const char *p = text, *end = text + len;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *nl = find_sep(p, end, words);
 		const char *le = nl ? nl : end;
 
 		if ((size_t)(le - p) > klen && !memcmp(p, key, klen) && p[klen] == '=') {
@@ -89,6 +98,16 @@ int kv_get(const char *text, size_t len, const char *key, char *out, size_t outs
 		p = nl ? nl + 1 : end;
 	}
 	return -ENOENT;
+}
+
+int kv_get(const char *text, size_t len, const char *key, char *out, size_t outsz)
+{
+	return kv_find(text, len, key, out, outsz, false);
+}
+
+int kv_get_word(const char *text, size_t len, const char *key, char *out, size_t outsz)
+{
+	return kv_find(text, len, key, out, outsz, true);
 }
 
 void ktap_sanitize_name(const char *in, char *out, size_t outsz)

@@ -31,9 +31,29 @@ static const char *directive(const struct test_result *t)
 	}
 }
 
+#define OUTPUT_TAIL_LINES 60
+
+/* The last lines of a test's output; the whole of it is in the artifacts. */
 static void print_output(FILE *f, const struct buf *out)
 {
 	const char *p = out->data, *end = out->data + out->len;
+	size_t lines = 0;
+
+	for (const char *q = p; q && q < end; q++)
+		lines += *q == '\n';
+	if (out->len && end[-1] != '\n')
+		lines++;
+	if (lines > OUTPUT_TAIL_LINES) {
+		size_t skip = lines - OUTPUT_TAIL_LINES;
+
+		fprintf(f, "#   [... %zu earlier lines: see the test's log in the artifacts]\n", skip);
+		while (skip && p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			p = nl ? nl + 1 : end;
+			skip--;
+		}
+	}
 
 	while (p && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -90,7 +110,7 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 			r->t_hello_ms / 1000.0, r->guest_uptime_ms / 1000.0,
 			r->t_first_result_ms / 1000.0, r->t_exit_ms / 1000.0);
 	for (unsigned int i = 0; i < r->nsplats && i < 5; i++)
-		fprintf(f, "# kernel %s%s%s: %s\n", splat_name(r->splats[i].kind),
+		fprintf(f, "# kernel report: %s%s%s: %s\n", splat_name(r->splats[i].kind),
 			r->splats[i].test ? " in test " : " outside tests",
 			r->splats[i].test ? r->tests[r->splats[i].test - 1].name : "",
 			r->splats[i].line);

@@ -79,9 +79,10 @@ static void on_hello(struct session *s, const struct rec *r)
 
 	s->hello = true;
 	s->res->t_hello_ms = now_ms(s);
-	kv_get(r->payload, r->len, "kernel", s->res->guest_kernel, sizeof(s->res->guest_kernel));
-	kv_get(r->payload, r->len, "arch", s->res->guest_arch, sizeof(s->res->guest_arch));
-	if (kv_get(r->payload, r->len, "uptime_ms", v, sizeof(v)) > 0)
+	kv_get_word(r->payload, r->len, "kernel", s->res->guest_kernel,
+		    sizeof(s->res->guest_kernel));
+	kv_get_word(r->payload, r->len, "arch", s->res->guest_arch, sizeof(s->res->guest_arch));
+	if (kv_get_word(r->payload, r->len, "uptime_ms", v, sizeof(v)) > 0)
 		s->res->guest_uptime_ms = strtoull(v, NULL, 10);
 	pr_debug("guest up: kernel %s, arch %s, guest uptime %llu ms, host %llu ms",
 		 s->res->guest_kernel, s->res->guest_arch,

@@ -1,0 +1,151 @@
+/* `kta kernel`: fetch a Debian kernel into the cache ahead of a run (CI
+ * images, offline laptops) and list the versions the archive has, using
+ * the same resolution `kta run` does.
+ */
+#include "arch.h"
+#include "kernel.h"
+#include "log.h"
+#include "modules.h"
+#include "results.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kta kernel fetch [--arch A] [--version V] [--flavour F]\n"
+		"       kta kernel list [--arch A] [--version V] [--flavour F]\n"
+		"\n"
+		"  fetch   download a Debian prebuilt kernel into the cache (if not there yet)\n"
+		"          and print its directory, version, image and modules\n"
+		"  list    the kernel versions Debian's archive has for the arch and flavour\n"
+		"\n"
+		"  --arch A      guest architecture: %s (default %s)\n"
+		"  --version V   7.3 (default), 7.3.4, 6.1, 6.12, latest\n"
+		"  --flavour F   Debian kernel flavour (default: the arch's, e.g. cloud-amd64)\n"
+		"\n"
+		"The cache is $KTA_CACHE, else $XDG_CACHE_HOME/kta, else ~/.cache/kta.\n",
+		arch_names(), arch_default()->name);
+}
+
+struct kernel_opts {
+	const struct arch_profile *arch;
+	const char *version;
+	const char *flavour;
+};
+
+/* -1: go on; else an exit code. */
+static int parse(int argc, char **argv, struct kernel_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "arch", required_argument, NULL, 'a' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "flavour", required_argument, NULL, 'f' },
+		{ "flavor", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->arch = arch_default();
+	optind = 0; /* glibc: full re-initialisation, argv[0] is the verb */
+	while ((c = getopt_long(argc, argv, "+a:v:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->arch = arch_lookup(optarg);
+			if (!o->arch) {
+				pr_err("unknown architecture `%s`; known: %s", optarg, arch_names());
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			o->version = optarg;
+			break;
+		case 'f':
+			o->flavour = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument `%s`", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int exit_code(int err)
+{
+	return err == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+}
+
+static int do_fetch(const struct kernel_opts *o)
+{
+	struct kernel k = { 0 };
+	int err = kernel_fetch(o->arch, o->version, o->flavour, &k);
+
+	if (err)
+		return exit_code(err);
+	printf("dir      %s\n", k.dir);
+	printf("version  %s\n", k.version);
+	printf("image    %s\n", k.image);
+	printf("config   %s\n", k.config[0] ? k.config : "-");
+	printf("sha256   %s\n", k.sha256);
+	printf("source   %s\n", k.source);
+	printf("modules ");
+	if (!k.nr_modules)
+		printf(" none");
+	for (size_t i = 0; i < k.nr_modules; i++)
+		printf(" %s", k.modules[i]);
+	printf("\n");
+	kernel_free(&k);
+	return EXIT_OK;
+}
+
+static int do_list(const struct kernel_opts *o)
+{
+	const char *flavour = o->flavour ? o->flavour : o->arch->deb_flavour;
+	char **abis = NULL;
+	int err = kernel_list(o->arch, o->version, o->flavour, &abis);
+
+	if (err)
+		return exit_code(err);
+	if (!abis[0])
+		pr_err("Debian has no %s kernel for %s (flavour %s); run `kta kernel list` for all versions",
+		       o->version ? o->version : "", o->arch->deb_arch, flavour);
+	for (size_t i = 0; abis[i]; i++)
+		printf("%s-%s%s\n", abis[i], flavour,
+		       kernel_is_cached(o->arch, abis[i], flavour) ? "  (cached)" : "");
+	err = abis[0] ? EXIT_OK : EXIT_INFRA;
+	modules_list_free(abis);
+	return err;
+}
+
+int cmd_kernel(int argc, char **argv)
+{
+	struct kernel_opts o = { 0 };
+	const char *verb = argc > 1 ? argv[1] : NULL;
+	int r;
+
+	if (!verb || !strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
+		usage(verb ? stdout : stderr);
+		return verb ? EXIT_OK : EXIT_USAGE;
+	}
+	if (strcmp(verb, "fetch") && strcmp(verb, "list")) {
+		pr_err("unknown `kta kernel` command `%s` (expected fetch or list)", verb);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	r = parse(argc - 1, argv + 1, &o);
+	if (r >= 0)
+		return r;
+	return !strcmp(verb, "fetch") ? do_fetch(&o) : do_list(&o);
+}

@@ -1,0 +1,534 @@
+/* Debian prebuilt kernels in the kta cache: pick the highest package
+ * matching a version like "7.3" for an arch/flavour, download only the
+ * packages the guest needs (Debian 7.x splits a kernel into base, binary and
+ * modules packages; older ones ship one package), keep the image, config
+ * and the few modules needed, and publish the entry with one rename so an
+ * interrupted fetch never leaves a half entry. Cache hits need no network
+ * and no apt-cache run. Also kernel_from_path() for a developer's own image.
+ */
+#include "apt.h"
+#include "kernel.h"
+#include "kimage.h"
+#include "log.h"
+#include "modules.h"
+#include "pathf.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define DAY_S (24 * 3600)
+#define HOUR_S 3600
+
+struct fetch {
+	const struct arch_profile *arch;
+	const char *flavour;
+	char kdir[PATH_MAX];      /* $cache/kernels/<deb_arch> */
+	struct apt apt;
+	int apt_err;              /* apt_init()'s result */
+	int lock_fd;
+	bool updated;             /* lists refreshed by this process */
+};
+
+static void listp(char ***p)
+{
+	modules_list_free(*p);
+}
+#define cleanup_list __attribute__((cleanup(listp)))
+
+bool kernel_version_matches(const char *abi, const char *want)
+{
+	size_t n;
+
+	if (!want || !strcmp(want, "latest"))
+		return true;
+	n = strlen(want);
+	return n && !strncmp(abi, want, n) && strchr(".-+", abi[n]);
+}
+
+int kernel_abi_from_pkg(const char *pkg, const char *flavour, char *abi, size_t size)
+{
+	static const char prefix[] = "linux-image-";
+	size_t len = strlen(pkg), fl = strlen(flavour), plen = sizeof(prefix) - 1, n;
+	const char *v = pkg + plen;
+
+	if (len <= plen + fl + 1 || strncmp(pkg, prefix, plen) || strcmp(pkg + len - fl, flavour) ||
+	    pkg[len - fl - 1] != '-')
+		return -EINVAL;
+	n = len - plen - fl - 1;
+	if (!isdigit((unsigned char)v[0]) || n >= size)
+		return -EINVAL;
+	/* "6.1.0-47", "7.3.4+deb13": after the first, every '-'-separated
+	 * part is numeric, so "6.12.1+deb13-cloud" is not an "amd64" ABI. */
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)v[i]) && !strchr(".+~-", v[i]))
+			return -EINVAL;
+		if (v[i] == '-' && (i + 1 >= n || !isdigit((unsigned char)v[i + 1])))
+			return -EINVAL;
+	}
+	memcpy(abi, v, n);
+	abi[n] = '\0';
+	return 0;
+}
+
+static int abi_cmp(const void *a, const void *b)
+{
+	return deb_version_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_add(char ***list, size_t *n, const char *s)
+{
+	char **v = realloc(*list, (*n + 2) * sizeof(char *));
+
+	if (!v)
+		return -ENOMEM;
+	*list = v;
+	if (!(v[*n] = strdup(s)))
+		return -ENOMEM;
+	v[++*n] = NULL;
+	return 0;
+}
+
+static int fetch_init(struct fetch *f, const struct arch_profile *arch, const char *flavour)
+{
+	char root[PATH_MAX];
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->arch = arch;
+	f->flavour = flavour ? flavour : arch->deb_flavour;
+	f->lock_fd = -1;
+	for (const char *p = f->flavour; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return pr_err("invalid kernel flavour `%s`", f->flavour), -EINVAL;
+	err = cache_dir(root, sizeof(root));
+	if (err) {
+		pr_err("cannot create the kta cache directory: %s", strerror(-err));
+		return err;
+	}
+	if (snprintf(f->kdir, sizeof(f->kdir), "%s/kernels/%s", root, arch->deb_arch) >= (int)sizeof(f->kdir))
+		return -ENAMETOOLONG;
+	err = mkdir_p(f->kdir, 0755);
+	if (err)
+		return pr_err("cannot create `%s`: %s", f->kdir, strerror(-err)), err;
+	/* Without a usable apt, cached kernels still work. */
+	f->apt_err = apt_init(&f->apt, root, arch->deb_arch);
+	return 0;
+}
+
+static void fetch_done(struct fetch *f)
+{
+	closep(&f->lock_fd);
+}
+
+/* One fetch or update at a time per arch: apt's lists and the temp dirs
+ * are shared. Held until fetch_done(). */
+static int fetch_lock(struct fetch *f)
+{
+	cleanup_free char *path = path_join(f->kdir, ".lock");
+
+	if (f->lock_fd >= 0)
+		return 0;
+	if (!path)
+		return -ENOMEM;
+	f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (f->lock_fd < 0)
+		return pr_err("cannot open `%s`: %s", path, strerror(errno)), -errno;
+	if (flock(f->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		pr_info("waiting for another kta fetching into `%s`", f->kdir);
+		while (flock(f->lock_fd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return -errno;
+	}
+	return 0;
+}
+
+/* Entries hold one apt selection: "<abi>-<flavour>". */
+static char *entry_path(const struct fetch *f, const char *abi)
+{
+	return xasprintf("%s/%s-%s", f->kdir, abi, f->flavour);
+}
+
+static void guest_modules_str(const struct arch_profile *arch, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; arch->guest_modules && arch->guest_modules[i]; i++) {
+		if (used + strlen(arch->guest_modules[i]) + 2 > size)
+			break;
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? " " : "",
+					 arch->guest_modules[i]);
+	}
+}
+
+static int info_get(const char *text, const char *key, char *out, size_t size)
+{
+	return kconfig_get(text, key, out, size);
+}
+
+/* Fill k from a complete cache entry; -ENOENT when dir is not one, -ESTALE
+ * when it was fetched for a different set of guest modules. */
+static int entry_load(const struct arch_profile *arch, const char *dir, struct kernel *k)
+{
+	cleanup_free char *info_path = path_join(dir, "kernel.info");
+	cleanup_buf struct buf info = { 0 };
+	char mods[1024], want[1024], pkg[160], pver[96];
+	int err;
+
+	if (!info_path)
+		return -ENOMEM;
+	err = read_file(info_path, &info, 1 << 16);
+	if (err)
+		return err == -ENOENT ? -ENOENT : err;
+	guest_modules_str(arch, want, sizeof(want));
+	if (info_get(info.data, "modules_for", mods, sizeof(mods)))
+		mods[0] = '\0';
+	if (strcmp(mods, want))
+		return -ESTALE;
+	memset(k, 0, sizeof(*k));
+	if (info_get(info.data, "version", k->version, sizeof(k->version)) ||
+	    info_get(info.data, "sha256", k->sha256, sizeof(k->sha256)) ||
+	    info_get(info.data, "package", pkg, sizeof(pkg)) ||
+	    info_get(info.data, "package_version", pver, sizeof(pver)))
+		return -ENOENT;
+	snprintf(k->dir, sizeof(k->dir), "%s", dir);
+	snprintf(k->image, sizeof(k->image), "%s/vmlinuz", dir);
+	snprintf(k->config, sizeof(k->config), "%s/config", dir);
+	if (!path_exists(k->config))
+		k->config[0] = '\0';
+	if (pathf(k->source, sizeof(k->source), "debian:%s %s", pkg, pver))
+		return -ENAMETOOLONG;
+	if (!path_exists(k->image))
+		return -ENOENT;
+	if (info_get(info.data, "modules", mods, sizeof(mods)))
+		mods[0] = '\0';
+	for (char *save = NULL, *m = strtok_r(mods, " ", &save); m; m = strtok_r(NULL, " ", &save)) {
+		cleanup_free char *p = xasprintf("%s/modules/%s.ko", dir, m);
+
+		if (!p || !path_exists(p)) {
+			kernel_free(k);
+			return p ? -ENOENT : -ENOMEM;
+		}
+		err = list_add(&k->modules, &k->nr_modules, p);
+		if (err) {
+			kernel_free(k);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The ABIs of the cached entries for this arch/flavour matching want. */
+static int cached_abis(const struct fetch *f, const char *want, char ***out, size_t *n)
+{
+	DIR *d = opendir(f->kdir);
+	struct dirent *de;
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while (!err && (de = readdir(d))) {
+		cleanup_free char *info_path = NULL;
+		cleanup_buf struct buf info = { 0 };
+		char abi[128], fl[64];
+
+		if (de->d_name[0] == '.')
+			continue;
+		info_path = xasprintf("%s/%s/kernel.info", f->kdir, de->d_name);
+		if (!info_path || read_file(info_path, &info, 1 << 16))
+			continue;
+		if (info_get(info.data, "abi", abi, sizeof(abi)) ||
+		    info_get(info.data, "flavour", fl, sizeof(fl)) || strcmp(fl, f->flavour) ||
+		    !kernel_version_matches(abi, want))
+			continue;
+		err = list_add(out, n, abi);
+	}
+	closedir(d);
+	return err;
+}
+
+/* Package lists: refresh when missing or older than max_age_s. Failing to
+ * refresh stale lists is a warning: they still name the cached kernels. */
+static int ensure_lists(struct fetch *f, int64_t max_age_s)
+{
+	int64_t age;
+	int err;
+
+	if (f->apt_err)
+		return f->apt_err;
+	age = apt_lists_age(&f->apt);
+	if (f->updated || (age >= 0 && age <= max_age_s))
+		return 0;
+	err = fetch_lock(f);
+	/* Another process may have updated while we waited. */
+	age = apt_lists_age(&f->apt);
+	if (!err && age >= 0 && age <= max_age_s)
+		return 0;
+	err = err ?: apt_update(&f->apt);
+	if (!err) {
+		f->updated = true;
+		return 0;
+	}
+	if (age >= 0) {
+		pr_warn("using package lists from %lld hours ago", (long long)(age / 3600));
+		return 0;
+	}
+	return err;
+}
+
+static int archive_abis(struct fetch *f, char ***out, size_t *n)
+{
+	cleanup_free char *prefix = xasprintf("linux-image-");
+	cleanup_buf struct buf names = { 0 };
+	int err;
+
+	if (!prefix)
+		return -ENOMEM;
+	err = apt_pkgnames(&f->apt, prefix, &names);
+	if (err)
+		return pr_err("cannot list Debian kernel packages: %s", strerror(-err)), err;
+	for (char *save = NULL, *line = strtok_r(names.data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char abi[128];
+
+		if (!kernel_abi_from_pkg(line, f->flavour, abi, sizeof(abi))) {
+			err = list_add(out, n, abi);
+			if (err)
+				return err;
+		}
+	}
+	if (*out)
+		qsort(*out, *n, sizeof(char *), abi_cmp);
+	return 0;
+}
+
+static void report_unknown(const struct fetch *f, const char *want, char *const *all)
+{
+	char avail[1024] = "";
+	char last[32] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; all && all[i]; i++) {
+		char mm[32];
+		size_t dots = 0, j = 0;
+
+		/* "6.12.107+deb13" -> "6.12" */
+		while (all[i][j] && j + 1 < sizeof(mm) && (isdigit((unsigned char)all[i][j]) ||
+							    (all[i][j] == '.' && ++dots < 2)))
+			j++;
+		snprintf(mm, sizeof(mm), "%.*s", (int)j, all[i]);
+		if (!strcmp(mm, last))
+			continue;
+		snprintf(last, sizeof(last), "%s", mm);
+		if (used + strlen(mm) + 2 > sizeof(avail))
+			break;
+		used += (size_t)snprintf(avail + used, sizeof(avail) - used, " %s", mm);
+	}
+	pr_err("Debian has no %s kernel for %s (flavour %s); available:%s", want, f->arch->deb_arch, f->flavour,
+	       avail[0] ? avail : " none (check the flavour)");
+}
+
+/* The highest ABI matching want: from the archive, else (offline) from the
+ * cache. */
+static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
+{
+	cleanup_list char **all = NULL;
+	size_t n = 0;
+	int err = ensure_lists(f, DAY_S);
+
+	if (err) {
+		/* No usable lists: fall back to what is cached. */
+		err = cached_abis(f, want, &all, &n);
+		if (err || !n)
+			return pr_err("no cached %s kernel for %s/%s and the package lists are unavailable",
+				      want, f->arch->deb_arch, f->flavour), -ENOENT;
+		qsort(all, n, sizeof(char *), abi_cmp);
+		pr_warn("cannot reach the Debian archive; choosing among cached kernels");
+		snprintf(abi, size, "%s", all[n - 1]);
+		return 0;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		err = archive_abis(f, &all, &n);
+		if (err)
+			return err;
+		for (size_t i = n; i-- > 0;) {
+			if (kernel_version_matches(all[i], want)) {
+				snprintf(abi, size, "%s", all[i]);
+				return 0;
+			}
+		}
+		/* A version published within the day: refresh lists older than an hour once. */
+		if (pass || f->updated || ensure_lists(f, HOUR_S) || !f->updated)
+			break;
+		modules_list_free(steal_pointer(&all));
+		n = 0;
+	}
+	report_unknown(f, want, all);
+	return -ENOENT;
+}
+
+/* Remove temp dirs of killed runs (we hold the lock: none is live). */
+static void clean_stale(const struct fetch *f)
+{
+	DIR *d = opendir(f->kdir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		cleanup_free char *p = NULL;
+
+		if (strncmp(de->d_name, ".tmp-", 5))
+			continue;
+		p = path_join(f->kdir, de->d_name);
+		if (p) {
+			pr_debug("removing `%s` left by an interrupted fetch", p);
+			rm_rf(p);
+		}
+	}
+	closedir(d);
+}
+
+int kernel_fetch(const struct arch_profile *arch, const char *version, const char *flavour,
+		 struct kernel *out)
+{
+	struct fetch f;
+	cleanup_free char *dir = NULL;
+	char abi[128];
+	uint64_t t0 = monotonic_ms();
+	int err;
+
+	version = version && *version ? version : KERNEL_DEFAULT_VERSION;
+	for (const char *p = version; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".+~-", *p))
+			return pr_err("invalid kernel version `%s` (expected e.g. 7.3, 6.1, 6.12.107, latest)",
+				      version), -EINVAL;
+	err = fetch_init(&f, arch, flavour);
+	err = err ?: select_abi(&f, version, abi, sizeof(abi));
+	if (!err && !(dir = entry_path(&f, abi)))
+		err = -ENOMEM;
+	if (!err && !(err = entry_load(arch, dir, out))) {
+		pr_info("using cached kernel %s (%s) from %s", out->version, out->source, dir);
+		fetch_done(&f);
+		return 0;
+	}
+	if (err == -ENOENT || err == -ESTALE) {
+		err = fetch_lock(&f);
+		/* Another kta may have fetched it while we waited. */
+		if (!err && !(err = entry_load(arch, dir, out))) {
+			fetch_done(&f);
+			return 0;
+		}
+		if (err == -ENOENT || err == -ESTALE) {
+			clean_stale(&f);
+			err = f.apt_err ?: kernel_unpack(arch, &f.apt, f.kdir, f.flavour, abi, dir);
+			err = err ?: entry_load(arch, dir, out);
+			if (!err)
+				pr_info("fetched kernel %s (%s) in %.1f s into %s", out->version, out->source,
+					(double)(monotonic_ms() - t0) / 1000, dir);
+		}
+	}
+	fetch_done(&f);
+	return err;
+}
+
+int kernel_list(const struct arch_profile *arch, const char *version, const char *flavour,
+		char ***abis)
+{
+	struct fetch f;
+	cleanup_list char **all = NULL;
+	char **res = NULL;
+	size_t n = 0, nres = 0;
+	int err = fetch_init(&f, arch, flavour);
+
+	err = err ?: ensure_lists(&f, DAY_S);
+	err = err ?: archive_abis(&f, &all, &n);
+	for (size_t i = 0; !err && i < n; i++)
+		if (kernel_version_matches(all[i], version))
+			err = list_add(&res, &nres, all[i]);
+	if (!err && !res && !(res = calloc(1, sizeof(char *))))
+		err = -ENOMEM;
+	fetch_done(&f);
+	if (err) {
+		modules_list_free(res);
+		return err;
+	}
+	*abis = res;
+	return 0;
+}
+
+bool kernel_is_cached(const struct arch_profile *arch, const char *abi, const char *flavour)
+{
+	struct fetch f;
+	cleanup_free char *info = NULL;
+	bool ok = false;
+
+	if (!fetch_init(&f, arch, flavour)) {
+		info = xasprintf("%s/%s-%s/kernel.info", f.kdir, abi, f.flavour);
+		ok = info && path_exists(info);
+	}
+	fetch_done(&f);
+	return ok;
+}
+
+void kernel_free(struct kernel *k)
+{
+	if (!k)
+		return;
+	modules_list_free(k->modules);
+	k->modules = NULL;
+	k->nr_modules = 0;
+}
+
+/* The config of a kernel a developer built: <tree>/.config for
+ * <tree>/arch/<arch>/boot/<image>, or config-<v> beside vmlinuz-<v>. */
+static void find_config(const char *image, char *out, size_t size)
+{
+	cleanup_free char *copy = strdup(image);
+	char *boot, *base, *cand = NULL;
+
+	out[0] = '\0';
+	if (!copy || !(base = strrchr(copy, '/')))
+		return;
+	*base++ = '\0';
+	if (!strncmp(base, "vmlinuz-", 8)) {
+		cand = xasprintf("%s/config-%s", copy, base + 8);
+	} else if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/boot")) {
+		*boot = '\0';
+		if ((boot = strrchr(copy, '/'))) {
+			*boot = '\0';
+			if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/arch")) {
+				*boot = '\0';
+				cand = xasprintf("%s/.config", copy);
+			}
+		}
+	}
+	if (cand && path_exists(cand))
+		snprintf(out, size, "%s", cand);
+	free(cand);
+}
+
+int kernel_from_path(const struct arch_profile *arch, const char *path, struct kernel *out)
+{
+	char hdr[sizeof(out->version)];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = kimage_check(arch, path, hdr, sizeof(hdr));
+	if (err)
+		return err;
+	if (!realpath(path, out->image))
+		return pr_err("cannot resolve `%s`: %s", path, strerror(errno)), -errno;
+	snprintf(out->version, sizeof(out->version), "%s", hdr);
+	err = sha256_file(out->image, out->sha256);
+	if (err)
+		return pr_err("cannot read kernel image `%s`: %s", out->image, strerror(-err)), err;
+	find_config(out->image, out->config, sizeof(out->config));
+	snprintf(out->source, sizeof(out->source), "file");
+	return 0;
+}

@@ -1,0 +1,317 @@
+/* Turning Debian kernel packages into a kta cache entry. Two layouts:
+ * up to 6.x one linux-image package holds /boot/vmlinuz-V, /boot/config-V
+ * and /lib/modules/V; from 7.x linux-image is a meta package over
+ * linux-base (config, modules.builtin), linux-binary (vmlinuz) and
+ * linux-modules (~25-100 MB), and the modules package is downloaded only
+ * when the guest needs a module the config does not build in. Everything
+ * happens in a .tmp-* dir removed on every error path; the finished entry
+ * appears with one rename.
+ */
+#include "apt.h"
+#include "kernel.h"
+#include "kimage.h"
+#include "log.h"
+#include "modules.h"
+#include "pathf.h"
+#include "util.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+struct pkg {
+	char name[192];
+	char version[96];
+	char depends[4096];
+	uint64_t size;
+};
+
+struct unpack {
+	const struct arch_profile *arch;
+	const struct apt *apt;
+	const char *kdir;
+	char kver[192];        /* <abi>-<flavour>: the modules directory name */
+	char debs[PATH_MAX];   /* downloads */
+	char x[PATH_MAX];      /* extracted packages */
+	char entry[PATH_MAX];  /* what becomes the cache entry */
+};
+
+static void tmpdirp(char **p)
+{
+	if (*p) {
+		rm_rf(*p);
+		free(*p);
+	}
+}
+#define cleanup_tmpdir __attribute__((cleanup(tmpdirp)))
+
+static void listp(char ***p)
+{
+	modules_list_free(*p);
+}
+#define cleanup_list __attribute__((cleanup(listp)))
+
+/* From `apt-cache show` output: the stanza of package name with version
+ * want (NULL: the highest version). */
+static int pkg_pick(const struct buf *b, const char *name, const char *want, struct pkg *p)
+{
+	bool found = false;
+
+	for (const char *s = b->data; s && *s;) {
+		const char *end = strstr(s, "\n\n");
+		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
+		char pname[192], ver[96], size[32];
+
+		if (!deb822_field(s, len, "Package", pname, sizeof(pname)) && !strcmp(pname, name) &&
+		    !deb822_field(s, len, "Version", ver, sizeof(ver)) &&
+		    (want ? !strcmp(ver, want) : !found || deb_version_cmp(ver, p->version) > 0)) {
+			found = true;
+			snprintf(p->name, sizeof(p->name), "%s", name);
+			snprintf(p->version, sizeof(p->version), "%s", ver);
+			p->size = deb822_field(s, len, "Size", size, sizeof(size)) ? 0 : strtoull(size, NULL, 10);
+			if (deb822_field(s, len, "Depends", p->depends, sizeof(p->depends)))
+				p->depends[0] = '\0';
+		}
+		s = end ? end + 2 : s + len;
+	}
+	return found ? 0 : -ENOENT;
+}
+
+/* Downloads, the extracted tree and the entry all live on the cache's
+ * filesystem at once: ask for three times the packages' size. */
+static int need_space(const struct unpack *u, uint64_t bytes)
+{
+	return check_free_space(u->kdir, 3 * bytes, "the Debian kernel packages");
+}
+
+/* Download the packages (NULL-terminated) in one apt run and unpack them
+ * into u->x; the .debs go as soon as they are unpacked. */
+static int download_extract(const struct unpack *u, const struct pkg *const *ps)
+{
+	cleanup_free char *pattern = path_join(u->debs, "*.deb");
+	char *specs[4] = { 0 };
+	uint64_t total = 0;
+	size_t n = 0;
+	glob_t g;
+	int err = 0;
+
+	for (; ps[n] && n + 1 < ARRAY_SIZE(specs); n++) {
+		specs[n] = xasprintf("%s=%s", ps[n]->name, ps[n]->version);
+		if (!specs[n])
+			err = -ENOMEM;
+		total += ps[n]->size;
+		pr_info("downloading %s %s (%.1f MB)", ps[n]->name, ps[n]->version, (double)ps[n]->size / 1e6);
+	}
+	err = err ?: pattern ? 0 : -ENOMEM;
+	err = err ?: apt_download(u->apt, (const char *const *)specs, u->debs);
+	for (size_t i = 0; i < n; i++)
+		free(specs[i]);
+	if (err)
+		return err;
+	if (glob(pattern, 0, NULL, &g) || g.gl_pathc != n) {
+		pr_err("apt-get download left %zu .deb files in `%s`, expected %zu", (size_t)g.gl_pathc, u->debs, n);
+		globfree(&g);
+		return -ENOENT;
+	}
+	for (size_t i = 0; !err && i < g.gl_pathc; i++) {
+		cleanup_buf struct buf out = { 0 };
+		char *argv[] = { "dpkg-deb", "-x", g.gl_pathv[i], (char *)u->x, NULL };
+		int st = run_command(argv, &out);
+
+		if (st) {
+			pr_err("cannot unpack `%s` into `%s`: %s", g.gl_pathv[i], u->x,
+			       st < 0 ? strerror(-st) : out.data ? out.data : "dpkg-deb failed");
+			err = st < 0 ? st : -EIO;
+		}
+		unlink(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	pr_debug("downloaded and unpacked %.1f MB", (double)total / 1e6);
+	return err;
+}
+
+static int move_file(const char *src, const char *dir, const char *name, bool optional)
+{
+	cleanup_free char *dst = path_join(dir, name);
+
+	if (!dst)
+		return -ENOMEM;
+	if (rename(src, dst) < 0) {
+		if (optional && errno == ENOENT)
+			return 0;
+		pr_err("cannot move `%s` to `%s`: %s", src, dst, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int write_info(const struct unpack *u, const struct pkg *meta, const char *abi,
+		      const char *flavour, bool split, const char *sha, const char *hdr,
+		      char *const *order)
+{
+	cleanup_buf struct buf b = { 0 };
+	cleanup_free char *path = path_join(u->entry, "kernel.info");
+
+	buf_printf(&b, "version=%s\nabi=%s\nflavour=%s\npackage=%s\npackage_version=%s\n"
+		       "sha256=%s\nheader_version=%s\nlayout=%s\nmodules_for=",
+		   u->kver, abi, flavour, meta->name, meta->version, sha, hdr,
+		   split ? "split" : "single");
+	for (size_t i = 0; u->arch->guest_modules && u->arch->guest_modules[i]; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", u->arch->guest_modules[i]);
+	buf_printf(&b, "\nmodules=");
+	for (size_t i = 0; order && order[i]; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", order[i]);
+	buf_printf(&b, "\n");
+	if (!path || !b.data)
+		return -ENOMEM;
+	return write_file_atomic(path, b.data, b.len, 0644);
+}
+
+/* The packages of the split layout share the meta package's version. */
+static int pick_part(const struct unpack *u, const struct buf *shown, const char *part,
+		     const struct pkg *meta, struct pkg *p)
+{
+	char name[256];
+	int err = pathf(name, sizeof(name), "linux-%s-%s", part, u->kver);
+
+	err = err ?: pkg_pick(shown, name, meta->version, p);
+	if (err == -ENOENT)
+		pr_err("%s %s is not in the Debian archive (anymore: for Debian's 6.19 to 7.1 only the "
+		       "linux-binary packages remain); pick another version",
+		       name, meta->version);
+	return err;
+}
+
+static int mkdir_in(char *out, const char *tmp, const char *name)
+{
+	if (snprintf(out, PATH_MAX, "%s/%s", tmp, name) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return mkdir(out, 0755) < 0 ? -errno : 0;
+}
+
+int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const char *kdir,
+		  const char *flavour, const char *abi, const char *dest)
+{
+	struct unpack u = { .arch = arch, .apt = apt, .kdir = kdir };
+	cleanup_tmpdir char *tmp = NULL;
+	cleanup_list char **names = NULL;
+	cleanup_list char **order = NULL;
+	cleanup_free char *meta_name = NULL;
+	struct pkg meta = { 0 }, base = { 0 }, bin = { 0 }, mods = { 0 };
+	char moddir[PATH_MAX], image[PATH_MAX], config[PATH_MAX], builtin[PATH_MAX];
+	char entry_image[PATH_MAX], hdr[128], sha[65], needle[256];
+	bool split;
+	int err;
+
+	if (snprintf(u.kver, sizeof(u.kver), "%s-%s", abi, flavour) >= (int)sizeof(u.kver))
+		return -ENAMETOOLONG;
+	meta_name = xasprintf("linux-image-%s", u.kver);
+	if (!meta_name)
+		return -ENOMEM;
+	err = pkg_show(apt, meta_name, NULL, &meta);
+	if (err) {
+		pr_err("cannot find %s in the package lists: %s", meta_name, strerror(-err));
+		return err;
+	}
+	snprintf(needle, sizeof(needle), "linux-binary-%s ", u.kver);
+	split = strstr(meta.depends, needle) != NULL;
+	pr_debug("%s %s: %s layout", meta.name, meta.version, split ? "split (7.x)" : "single-package");
+
+	tmp = xasprintf("%s/.tmp-%s-XXXXXX", kdir, u.kver);
+	if (!tmp)
+		return -ENOMEM;
+	if (!mkdtemp(tmp)) {
+		err = -errno;
+		free(steal_pointer(&tmp));
+		return pr_err("cannot create a temp dir in `%s`: %s", kdir, strerror(-err)), err;
+	}
+	err = mkdir_in(u.debs, tmp, "debs");
+	err = err ?: mkdir_in(u.x, tmp, "x");
+	err = err ?: mkdir_in(u.entry, tmp, "entry");
+	if (err)
+		return pr_err("cannot create directories in `%s`: %s", tmp, strerror(-err)), err;
+
+	if (split) {
+		err = show_part(&u, "base", &meta, &base);
+		err = err ?: show_part(&u, "binary", &meta, &bin);
+		err = err ?: need_space(&u, base.size + bin.size);
+		err = err ?: download_extract(&u, &base);
+		err = err ?: download_extract(&u, &bin);
+		err = err ?: pathf(moddir, sizeof(moddir), "%s/usr/lib/modules/%s", u.x, u.kver);
+		err = err ?: pathf(image, sizeof(image), "%s/vmlinuz", moddir);
+		err = err ?: pathf(config, sizeof(config), "%s/config", moddir);
+	} else {
+		err = need_space(&u, meta.size);
+		err = err ?: download_extract(&u, &meta);
+		err = err ?: pathf(moddir, sizeof(moddir), "%s/lib/modules/%s", u.x, u.kver);
+		if (!err && !path_exists(moddir))
+			err = pathf(moddir, sizeof(moddir), "%s/usr/lib/modules/%s", u.x, u.kver);
+		err = err ?: pathf(image, sizeof(image), "%s/boot/vmlinuz-%s", u.x, u.kver);
+		err = err ?: pathf(config, sizeof(config), "%s/boot/config-%s", u.x, u.kver);
+	}
+	err = err ?: pathf(builtin, sizeof(builtin), "%s/modules.builtin", moddir);
+	if (err)
+		return err;
+	if (!path_exists(image)) {
+		pr_err("%s %s has no kernel image at `%s`", meta.name, meta.version, image + strlen(u.x));
+		return -ENOENT;
+	}
+	err = modules_wanted(arch, config, builtin, &names);
+	if (err)
+		return err;
+	if (names[0]) {
+		if (split) {
+			err = show_part(&u, "modules", &meta, &mods);
+			if (err == -ENOENT)
+				pr_err("this kernel builds %s as modules; choose a version whose modules "
+				       "package Debian still has", names[0]);
+			err = err ?: need_space(&u, mods.size);
+			err = err ?: download_extract(&u, &mods);
+		}
+		if (!err) {
+			cleanup_free char *outdir = path_join(u.entry, "modules");
+
+			err = outdir ? modules_resolve(arch, moddir, names, outdir, &order) : -ENOMEM;
+		}
+		if (err)
+			return err;
+		{
+			cleanup_buf struct buf line = { 0 };
+
+			for (size_t i = 0; order[i]; i++)
+				buf_printf(&line, " %s", order[i]);
+			pr_info("guest modules, in load order:%s", line.data ? line.data : " none");
+		}
+	} else {
+		pr_info("%s builds the guest's drivers in: no modules needed", u.kver);
+	}
+	err = move_file(image, u.entry, "vmlinuz", false);
+	err = err ?: move_file(config, u.entry, "config", true);
+	err = err ?: move_file(builtin, u.entry, "modules.builtin", true);
+	if (err)
+		return err;
+	err = pathf(entry_image, sizeof(entry_image), "%s/vmlinuz", u.entry);
+	err = err ?: kimage_check(arch, entry_image, hdr, sizeof(hdr));
+	if (err)
+		return err;
+	if (hdr[0] && strcmp(hdr, u.kver))
+		pr_warn("%s's image says it is %s, not %s", meta.name, hdr, u.kver);
+	err = sha256_file(entry_image, sha);
+	if (err)
+		return err;
+	/* Keep the cache small: the unpacked packages go now. */
+	err = rm_rf(u.x);
+	err = err ?: write_info(&u, &meta, abi, flavour, split, sha, hdr, order);
+	if (err)
+		return pr_err("cannot finish the cache entry in `%s`: %s", tmp, strerror(-err)), err;
+	if (path_exists(dest)) {
+		/* An outdated entry (fetched for other guest modules). */
+		err = rm_rf(dest);
+		if (err)
+			return pr_err("cannot remove `%s`: %s", dest, strerror(-err)), err;
+	}
+	if (rename(u.entry, dest) < 0) {
+		err = -errno;
+		return pr_err("cannot move the new kernel into `%s`: %s", dest, strerror(-err)), err;
+	}
+	return 0;
+}
