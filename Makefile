@@ -27,7 +27,7 @@ HOST_CC := $(CC)
 GUEST_CC := $(CROSS_COMPILE)gcc
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-	-Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wswitch-default -Wundef
+	-Wformat=2 -Wno-format-truncation -Wswitch-default -Wundef
 CFLAGS_COMMON := -std=gnu11 -O2 -g $(WARN) $(EXTRA_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -38,77 +38,6 @@ static const char apt_conf_text[] =
 	"Dir::Cache::pkgcache \"\";\n"
 	"Dir::Cache::srcpkgcache \"\";\n";
 
-static bool word_in_list(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = list; *p;) {
-		size_t len;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		len = strcspn(p, " \t\n");
-		if (len == n && !strncmp(p, word, n))
-			return true;
-		p += len;
-	}
-	return false;
-}
-
-/* A suite of the main Debian archive: a codename or alias, possibly with
- * -updates/-backports, never -security (a separate archive). */
-static bool debian_suite(const char *s, size_t len)
-{
-	static const char *const names[] = {
-		"buster", "bullseye", "bookworm", "trixie", "forky", "duke", "sid",
-		"oldoldstable", "oldstable", "stable", "testing", "unstable", "experimental",
-	};
-	size_t base = 0;
-
-	while (base < len && s[base] != '-' && s[base] != '/')
-		base++;
-	if (memmem(s, len, "security", 8))
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strlen(names[i]) == base && !strncmp(s, names[i], base))
-			return true;
-	return false;
-}
-
-static bool any_debian_suite(const char *list)
-{
-	for (const char *p = list; *p;) {
-		size_t len;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		len = strcspn(p, " \t\n");
-		if (len && debian_suite(p, len))
-			return true;
-		p += len;
-	}
-	return false;
-}
-
-static bool usable_uri(const char *uri, size_t len)
-{
-	if (!len || memmem(uri, len, "security", 8))
-		return false;
-	return (len > 7 && !strncmp(uri, "http://", 7)) || (len > 8 && !strncmp(uri, "https://", 8)) ||
-	       (len > 5 && !strncmp(uri, "file:", 5));
-}
-
-static int copy_uri(const char *uri, size_t len, char *out, size_t size)
-{
-	while (len && uri[len - 1] == '/')
-		len--;
-	if (len + 1 > size)
-		return -ENAMETOOLONG;
-	memcpy(out, uri, len);
-	out[len] = '\0';
-	return 0;
-}
-
 /* Copy a field's value (rest of the line, trimmed) into out. */
 static void field_value(const char *p, const char *end, char *out, size_t size)
 {
@@ -123,138 +52,6 @@ static void field_value(const char *p, const char *end, char *out, size_t size)
 		n = size - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
-}
-
-int apt_uri_from_deb822(const char *text, char *out, size_t size)
-{
-	const char *p = text;
-
-	while (*p) {
-		char types[128] = "", uris[512] = "", suites_v[512] = "", enabled[16] = "";
-		bool any = false;
-
-		/* One stanza: lines up to a blank line. */
-		while (*p) {
-			const char *eol = strchrnul(p, '\n');
-			const char *colon = memchr(p, ':', (size_t)(eol - p));
-			bool blank = true;
-
-			for (const char *q = p; q < eol; q++)
-				if (!isspace((unsigned char)*q))
-					blank = false;
-			if (blank) {
-				p = *eol ? eol + 1 : eol;
-				if (any)
-					break;
-				continue;
-			}
-			if (*p != '#' && !isspace((unsigned char)*p) && colon) {
-				size_t klen = (size_t)(colon - p);
-
-				any = true;
-				if (klen == 5 && !strncasecmp(p, "Types", 5))
-					field_value(colon + 1, eol, types, sizeof(types));
-				else if (klen == 4 && !strncasecmp(p, "URIs", 4))
-					field_value(colon + 1, eol, uris, sizeof(uris));
-				else if (klen == 6 && !strncasecmp(p, "Suites", 6))
-					field_value(colon + 1, eol, suites_v, sizeof(suites_v));
-				else if (klen == 7 && !strncasecmp(p, "Enabled", 7))
-					field_value(colon + 1, eol, enabled, sizeof(enabled));
-			}
-			p = *eol ? eol + 1 : eol;
-		}
-		if (!any || !word_in_list(types, "deb") || !strcasecmp(enabled, "no") ||
-		    !any_debian_suite(suites_v))
-			continue;
-		for (const char *u = uris; *u;) {
-			size_t len;
-
-			while (*u && isspace((unsigned char)*u))
-				u++;
-			len = strcspn(u, " \t");
-			if (usable_uri(u, len))
-				return copy_uri(u, len, out, size);
-			u += len;
-		}
-	}
-	return -ENOENT;
-}
-
-int apt_uri_from_list(const char *text, char *out, size_t size)
-{
-	for (const char *p = text; *p;) {
-		const char *eol = strchrnul(p, '\n');
-		char line[1024];
-		char *tok, *save = NULL, *uri = NULL, *suite = NULL;
-		size_t n = (size_t)(eol - p);
-
-		if (n >= sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p = *eol ? eol + 1 : eol;
-		if (strchr(line, '#'))
-			*strchr(line, '#') = '\0';
-		tok = strtok_r(line, " \t", &save);
-		if (!tok || strcmp(tok, "deb"))
-			continue;
-		while ((tok = strtok_r(NULL, " \t", &save))) {
-			if (tok[0] == '[') {
-				/* Options may contain spaces: skip to the closing ']'. */
-				while (tok && !strchr(tok, ']'))
-					tok = strtok_r(NULL, " \t", &save);
-				continue;
-			}
-			if (!uri)
-				uri = tok;
-			else if (!suite)
-				suite = tok;
-			else
-				break;
-		}
-		if (uri && suite && debian_suite(suite, strlen(suite)) && usable_uri(uri, strlen(uri)))
-			return copy_uri(uri, strlen(uri), out, size);
-	}
-	return -ENOENT;
-}
-
-static int uri_from_file(const char *path, bool deb822, char *out, size_t size)
-{
-	cleanup_buf struct buf b = { 0 };
-	int err = read_file(path, &b, 1 << 20);
-
-	if (err)
-		return err;
-	return deb822 ? apt_uri_from_deb822(b.data, out, size) : apt_uri_from_list(b.data, out, size);
-}
-
-int apt_archive_uri(char *out, size_t size)
-{
-	const char *env = getenv("KTA_APT_URI");
-	glob_t g;
-	int err = -ENOENT;
-
-	if (env && *env) {
-		if (strpbrk(env, " \t\n"))
-			return pr_err("KTA_APT_URI `%s` contains white space", env), -EINVAL;
-		return copy_uri(env, strlen(env), out, size);
-	}
-	if (!glob("/etc/apt/sources.list.d/*.sources", 0, NULL, &g)) {
-		for (size_t i = 0; err && i < g.gl_pathc; i++)
-			err = uri_from_file(g.gl_pathv[i], true, out, size);
-		globfree(&g);
-	}
-	if (err)
-		err = uri_from_file("/etc/apt/sources.list", false, out, size);
-	if (err && !glob("/etc/apt/sources.list.d/*.list", 0, NULL, &g)) {
-		for (size_t i = 0; err && i < g.gl_pathc; i++)
-			err = uri_from_file(g.gl_pathv[i], false, out, size);
-		globfree(&g);
-	}
-	if (err)
-		pr_err("no Debian archive found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources; "
-		       "set KTA_APT_URI (e.g. to a Debian mirror's .../debian URI)");
-	return err ? -ENOENT : 0;
 }
 
 /* Write path only when its content differs: keeps mtimes meaningful. */
@@ -352,21 +149,29 @@ static int apt_run(const struct apt *apt, const char *tool, const char *const *e
 	return run_command((char *const *)argv, out);
 }
 
-/* The error lines of apt's output, for a message a person can act on. */
+/* The first few error lines of apt's output, for a message a person can
+ * act on ("W: Failed to fetch ... Could not connect ..."). */
 static void apt_errors(const struct buf *b, char *out, size_t size)
 {
-	size_t used = 0;
+	size_t used = 0, shown = 0, more = 0;
 
 	out[0] = '\0';
 	for (const char *p = b->data ? b->data : ""; *p;) {
 		const char *eol = strchrnul(p, '\n');
 		int n = (int)(eol - p);
 
-		if ((n > 3 && (!strncmp(p, "E: ", 3) || !strncmp(p, "W: ", 3) || !strncmp(p, "Err:", 4))) &&
-		    used + (size_t)n + 4 < size)
-			used += (size_t)snprintf(out + used, size - used, "\n  %.*s", n, p);
+		if (n > 3 && (!strncmp(p, "E: ", 3) || !strncmp(p, "W: ", 3))) {
+			if (shown < 3 && used + (size_t)n + 4 < size) {
+				used += (size_t)snprintf(out + used, size - used, "\n  %.*s", n, p);
+				shown++;
+			} else {
+				more++;
+			}
+		}
 		p = *eol ? eol + 1 : eol;
 	}
+	if (more && used + 32 < size)
+		snprintf(out + used, size - used, "\n  (%zu more)", more);
 	if (!out[0] && b->len)
 		snprintf(out, size, "\n  %.*s", (int)(b->len > 400 ? 400 : b->len), b->data);
 }
@@ -396,40 +201,65 @@ int64_t apt_lists_age(const struct apt *apt)
 
 static int index_path(const struct apt *apt, char *out)
 {
-	return pathf(out, PATH_MAX, "%s/pkgnames-linux-image", apt->arch_dir);
+	return pathf(out, PATH_MAX, "%s/pkgnames-linux", apt->arch_dir);
+}
+
+/* Prefixes of the kernel packages the index keeps. */
+static const char *const index_prefixes[] = {
+	"linux-image-", "linux-base-", "linux-binary-", "linux-modules-",
+};
+
+static bool indexed_prefix(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(index_prefixes); i++)
+		if (!strncmp(name, index_prefixes[i], strlen(index_prefixes[i])))
+			return true;
+	return false;
 }
 
 static int build_index(const struct apt *apt)
 {
-	static const char *const args[] = { "pkgnames", "linux-image-", NULL };
-	cleanup_buf struct buf b = { 0 };
+	static const char *const args[] = { "pkgnames", "linux-", NULL };
+	cleanup_buf struct buf b = { 0 }, idx = { 0 };
 	char path[PATH_MAX];
-	int st = apt_run(apt, "apt-cache", args, &b);
+	int st = apt_run(apt, "apt-cache", args, &b), err = 0;
 
 	if (st < 0)
 		return st;
 	if (st)
 		return pr_err("apt-cache pkgnames failed (exit %d): %s", st, b.data ? b.data : ""), -EIO;
-	if (index_path(apt, path))
-		return -ENAMETOOLONG;
-	return write_file_atomic(path, b.data ? b.data : "", b.len, 0644);
+	for (const char *p = b.data ? b.data : ""; !err && *p;) {
+		const char *eol = strchrnul(p, '\n');
+
+		if (indexed_prefix(p))
+			err = buf_printf(&idx, "%.*s\n", (int)(eol - p), p);
+		p = *eol ? eol + 1 : eol;
+	}
+	err = err ?: index_path(apt, path);
+	return err ?: write_file_atomic(path, idx.data ? idx.data : "", idx.len, 0644);
+}
+
+static bool update_failed(const struct buf *b)
+{
+	for (const char *p = b->data ? b->data : ""; *p;) {
+		const char *eol = strchrnul(p, '\n');
+
+		if (!strncmp(p, "Err:", 4) || !strncmp(p, "E: ", 3) ||
+		    (!strncmp(p, "W: ", 3) && memmem(p, (size_t)(eol - p), "Failed to fetch", 15)))
+			return true;
+		p = *eol ? eol + 1 : eol;
+	}
+	return false;
 }
 
 int apt_update(const struct apt *apt)
 {
 	static const char *const args[] = { "update", NULL };
 	cleanup_buf struct buf b = { 0 };
-	char uri[512], path[PATH_MAX], errs[2048];
+	char errs[2048];
 	uint64_t t0 = monotonic_ms();
 	int st, err;
 
-	/* Lists of another archive are about to be replaced: until the update
-	 * succeeds there are none. */
-	if (read_stamp_uri(apt, uri, sizeof(uri)) || strcmp(uri, apt->uri)) {
-		unlink(apt->stamp);
-		if (!index_path(apt, path))
-			unlink(path);
-	}
 	/* Five suites' lists take about 70 MB (kept compressed), twice that
 	 * while they are replaced. */
 	err = check_free_space(apt->arch_dir, APT_LISTS_SPACE, "the Debian package lists");
@@ -441,10 +271,12 @@ int apt_update(const struct apt *apt)
 		pr_err("cannot run apt-get: %s", strerror(-st));
 		return st;
 	}
-	if (st) {
+	/* apt-get update exits 0 when indexes fail to download ("W: Failed to
+	 * fetch"), so its output decides too. */
+	if (st || update_failed(&b)) {
 		apt_errors(&b, errs, sizeof(errs));
-		pr_err("apt-get update from `%s` failed (exit %d); check the network or set KTA_APT_URI:%s",
-		       apt->uri, st, errs);
+		pr_err("apt-get update from `%s` failed; check the network or set KTA_APT_URI:%s",
+		       apt->uri, errs);
 		return -EIO;
 	}
 	err = build_index(apt);
@@ -461,7 +293,7 @@ int apt_pkgnames(const struct apt *apt, const char *prefix, struct buf *out)
 	char path[PATH_MAX];
 	int err;
 
-	if (strncmp(prefix, "linux-image-", 12)) {
+	if (!indexed_prefix(prefix)) {
 		const char *args[] = { "pkgnames", prefix, NULL };
 		int st = apt_run(apt, "apt-cache", args, &b);
 

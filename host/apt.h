@@ -44,9 +44,10 @@ int64_t apt_lists_age(const struct apt *apt);
 /* `apt-get update` into the private lists. */
 int apt_update(const struct apt *apt);
 
-/* Package names starting with prefix, one per line, from a small index
- * that is rebuilt after every update (apt-cache itself takes ~1.5 s to
- * load the lists, too slow for every `kta run`). */
+/* Package names starting with prefix, one per line. For the kernel
+ * packages (linux-image-, linux-base-, linux-binary-, linux-modules-) from
+ * a small index rebuilt after every update: apt-cache takes ~1.5 s to load
+ * the lists, too slow for every `kta run`. */
 int apt_pkgnames(const struct apt *apt, const char *prefix, struct buf *out);
 
 /* `apt-cache show` for a NULL-terminated list of packages, in one run

@@ -5,7 +5,6 @@
 #include "arch.h"
 #include "kernel.h"
 #include "log.h"
-#include "modules.h"
 #include "results.h"
 
 #include <getopt.h>
@@ -113,20 +112,20 @@ static int do_fetch(const struct kernel_opts *o)
 static int do_list(const struct kernel_opts *o)
 {
 	const char *flavour = o->flavour ? o->flavour : o->arch->deb_flavour;
-	char **abis = NULL;
-	int err = kernel_list(o->arch, o->version, o->flavour, &abis);
+	struct kernel_avail *v = NULL;
+	size_t n = 0;
+	int err = kernel_list(o->arch, o->version, o->flavour, &v, &n);
 
 	if (err)
 		return exit_code(err);
-	if (!abis[0])
+	if (!n)
 		pr_err("Debian has no %s kernel for %s (flavour %s); run `kta kernel list` for all versions",
 		       o->version ? o->version : "", o->arch->deb_arch, flavour);
-	for (size_t i = 0; abis[i]; i++)
-		printf("%s-%s%s\n", abis[i], flavour,
-		       kernel_is_cached(o->arch, abis[i], flavour) ? "  (cached)" : "");
-	err = abis[0] ? EXIT_OK : EXIT_INFRA;
-	modules_list_free(abis);
-	return err;
+	for (size_t i = 0; i < n; i++)
+		printf("%s-%s%s%s\n", v[i].abi, flavour, v[i].cached ? "  (cached)" : "",
+		       v[i].complete ? "" : "  (image only: no config/modules in the archive, cannot be used)");
+	free(v);
+	return n ? EXIT_OK : EXIT_INFRA;
 }
 
 int cmd_kernel(int argc, char **argv)

@@ -41,14 +41,17 @@ int kernel_from_path(const struct arch_profile *arch, const char *path, struct k
 
 void kernel_free(struct kernel *k);
 
-/* The kernel ABI versions ("6.1.0-47", "7.3.4+deb13", ...) the archive has
- * for arch/flavour and matching version (NULL or "latest": all), oldest
- * first, as a NULL-terminated list (free with modules_list_free()). */
-int kernel_list(const struct arch_profile *arch, const char *version, const char *flavour,
-		char ***abis);
+/* A kernel the archive has, for `kta kernel list`. */
+struct kernel_avail {
+	char abi[128];   /* "6.1.0-47", "7.3.4+deb13", ... */
+	bool complete;   /* false: only the image is left (no config, no modules) */
+	bool cached;
+};
 
-/* Whether the cache holds a complete entry for abi/flavour. */
-bool kernel_is_cached(const struct arch_profile *arch, const char *abi, const char *flavour);
+/* The kernels the archive has for arch/flavour matching version (NULL or
+ * "latest": all), oldest first; *out is malloc'ed (NULL when n is 0). */
+int kernel_list(const struct arch_profile *arch, const char *version, const char *flavour,
+		struct kernel_avail **out, size_t *n);
 
 /* Pure helpers, exposed for unit tests. */
 /* "7.3" matches "7.3.4+deb13" and "7.3", not "7.30.1"; "6.1" does not

@@ -80,6 +80,11 @@ static int abi_cmp(const void *a, const void *b)
 	return deb_version_cmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int avail_cmp(const void *a, const void *b)
+{
+	return deb_version_cmp(((const struct kernel_avail *)a)->abi, ((const struct kernel_avail *)b)->abi);
+}
+
 static int list_add(char ***list, size_t *n, const char *s)
 {
 	char **v = realloc(*list, (*n + 2) * sizeof(char *));
@@ -281,56 +286,135 @@ static int ensure_lists(struct fetch *f, int64_t max_age_s)
 	return err;
 }
 
-static int archive_abis(struct fetch *f, char ***out, size_t *n)
+static bool has_line(const struct buf *names, const char *line)
 {
-	cleanup_free char *prefix = xasprintf("linux-image-");
-	cleanup_buf struct buf names = { 0 };
-	int err;
+	size_t n = strlen(line);
 
-	if (!prefix)
-		return -ENOMEM;
-	err = apt_pkgnames(&f->apt, prefix, &names);
+	for (const char *p = names->data; p && (p = strstr(p, line)); p++)
+		if ((p == names->data || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+/* The archive's ABIs for this flavour, oldest first. A 7.x-layout kernel
+ * whose linux-base package is gone (Debian's 6.19 to 7.1 backports) is
+ * incomplete: no config, no modules.builtin, so kta cannot tell what the
+ * guest needs. */
+static int archive_abis(struct fetch *f, struct kernel_avail **out, size_t *n)
+{
+	cleanup_buf struct buf names = { 0 }, bases = { 0 }, bins = { 0 };
+	struct kernel_avail *v = NULL;
+	size_t cap = 0;
+	int err = apt_pkgnames(&f->apt, "linux-image-", &names);
+
+	err = err ?: apt_pkgnames(&f->apt, "linux-base-", &bases);
+	err = err ?: apt_pkgnames(&f->apt, "linux-binary-", &bins);
 	if (err)
 		return pr_err("cannot list Debian kernel packages: %s", strerror(-err)), err;
+	*n = 0;
 	for (char *save = NULL, *line = strtok_r(names.data, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char abi[128];
+		char abi[128], bin[256], base[256];
 
-		if (!kernel_abi_from_pkg(line, f->flavour, abi, sizeof(abi))) {
-			err = list_add(out, n, abi);
-			if (err)
-				return err;
+		if (kernel_abi_from_pkg(line, f->flavour, abi, sizeof(abi)))
+			continue;
+		if (*n == cap) {
+			struct kernel_avail *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
 		}
+		memset(&v[*n], 0, sizeof(v[0]));
+		snprintf(v[*n].abi, sizeof(v[0].abi), "%s", abi);
+		snprintf(bin, sizeof(bin), "linux-binary-%s-%s", abi, f->flavour);
+		snprintf(base, sizeof(base), "linux-base-%s-%s", abi, f->flavour);
+		v[*n].complete = !has_line(&bins, bin) || has_line(&bases, base);
+		(*n)++;
 	}
-	if (*out)
-		qsort(*out, *n, sizeof(char *), abi_cmp);
+	if (v)
+		qsort(v, *n, sizeof(*v), avail_cmp);
+	*out = v;
 	return 0;
 }
 
-static void report_unknown(const struct fetch *f, const char *want, char *const *all)
+/* The flavours the archive has, for "no such flavour": the part after the
+ * ABI of linux-image-<abi>-<flavour>, without -dbg/-unsigned packages. */
+static void report_flavours(const struct fetch *f)
 {
-	char avail[1024] = "";
+	cleanup_buf struct buf names = { 0 }, seen = { 0 };
+
+	if (apt_pkgnames(&f->apt, "linux-image-", &names))
+		return;
+	for (char *save = NULL, *l = strtok_r(names.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *fl = l + strlen("linux-image-");
+		char key[80];
+
+		if (!isdigit((unsigned char)*fl))
+			continue;
+		while (*fl && !(fl[0] == '-' && isalpha((unsigned char)fl[1])))
+			fl++;
+		if (!*fl || strstr(fl, "-dbg") || strstr(fl, "-unsigned"))
+			continue;
+		snprintf(key, sizeof(key), " %s ", fl + 1);
+		if (!seen.data || !strstr(seen.data, key))
+			buf_printf(&seen, "%s", key + (seen.data ? 1 : 0));
+	}
+	if (seen.data)
+		pr_err("flavours Debian has for %s:%s", f->arch->deb_arch, seen.data);
+}
+
+/* "6.12.107+deb13" -> "6.12" */
+static void major_minor(const char *abi, char *out, size_t size)
+{
+	size_t dots = 0, j = 0;
+
+	while (abi[j] && j + 1 < size && (isdigit((unsigned char)abi[j]) || (abi[j] == '.' && ++dots < 2)))
+		j++;
+	snprintf(out, size, "%.*s", (int)j, abi);
+}
+
+/* " 6.1 6.12 ..." for the complete (or incomplete) kernels in v. */
+static void list_series(const struct kernel_avail *v, size_t n, bool complete, char *out, size_t size)
+{
 	char last[32] = "";
 	size_t used = 0;
 
-	for (size_t i = 0; all && all[i]; i++) {
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
 		char mm[32];
-		size_t dots = 0, j = 0;
 
-		/* "6.12.107+deb13" -> "6.12" */
-		while (all[i][j] && j + 1 < sizeof(mm) && (isdigit((unsigned char)all[i][j]) ||
-							    (all[i][j] == '.' && ++dots < 2)))
-			j++;
-		snprintf(mm, sizeof(mm), "%.*s", (int)j, all[i]);
+		if (v[i].complete != complete)
+			continue;
+		major_minor(v[i].abi, mm, sizeof(mm));
 		if (!strcmp(mm, last))
 			continue;
 		snprintf(last, sizeof(last), "%s", mm);
-		if (used + strlen(mm) + 2 > sizeof(avail))
+		if (used + strlen(mm) + 2 > size)
 			break;
-		used += (size_t)snprintf(avail + used, sizeof(avail) - used, " %s", mm);
+		used += (size_t)snprintf(out + used, size - used, " %s", mm);
 	}
-	pr_err("Debian has no %s kernel for %s (flavour %s); available:%s", want, f->arch->deb_arch, f->flavour,
-	       avail[0] ? avail : " none (check the flavour)");
+}
+
+static void report_unknown(const struct fetch *f, const char *want, const struct kernel_avail *v,
+			   size_t n, bool matched)
+{
+	char ok[1024], partial[512];
+
+	list_series(v, n, true, ok, sizeof(ok));
+	list_series(v, n, false, partial, sizeof(partial));
+	if (matched)
+		pr_err("Debian's archive keeps only the image of its %s kernels for %s (flavour %s): their "
+		       "linux-base package (config, modules.builtin) is gone; choose one of:%s",
+		       want, f->arch->deb_arch, f->flavour, ok[0] ? ok : " none");
+	else
+		pr_err("Debian has no %s kernel for %s (flavour %s); available:%s%s%s%s", want,
+		       f->arch->deb_arch, f->flavour, ok[0] ? ok : " none", partial[0] ? " (image only, unusable:" : "",
+		       partial, partial[0] ? ")" : "");
+	if (!n)
+		report_flavours(f);
 }
 
 /* The highest ABI matching want: from the archive, else (offline) from the
@@ -343,32 +427,45 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 
 	if (err) {
 		/* No usable lists: fall back to what is cached. */
+		int lists_err = err;
+
 		err = cached_abis(f, want, &all, &n);
-		if (err || !n)
-			return pr_err("no cached %s kernel for %s/%s and the package lists are unavailable",
-				      want, f->arch->deb_arch, f->flavour), -ENOENT;
+		if (err || !n) {
+			if (lists_err != -ENOSPC)
+				pr_err("no cached %s kernel for %s/%s and no package lists to fetch one",
+				       want, f->arch->deb_arch, f->flavour);
+			return lists_err;
+		}
 		qsort(all, n, sizeof(char *), abi_cmp);
 		pr_warn("cannot reach the Debian archive; choosing among cached kernels");
 		snprintf(abi, size, "%s", all[n - 1]);
 		return 0;
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		err = archive_abis(f, &all, &n);
+		cleanup_free struct kernel_avail *v = NULL;
+		size_t nv = 0;
+		bool matched = false;
+
+		err = archive_abis(f, &v, &nv);
 		if (err)
 			return err;
-		for (size_t i = n; i-- > 0;) {
-			if (kernel_version_matches(all[i], want)) {
-				snprintf(abi, size, "%s", all[i]);
-				return 0;
+		for (size_t i = nv; i-- > 0;) {
+			if (!kernel_version_matches(v[i].abi, want))
+				continue;
+			if (!v[i].complete) {
+				pr_debug("skipping %s: its linux-base package is gone from the archive", v[i].abi);
+				matched = true;
+				continue;
 			}
+			snprintf(abi, size, "%s", v[i].abi);
+			return 0;
 		}
 		/* A version published within the day: refresh lists older than an hour once. */
-		if (pass || f->updated || ensure_lists(f, HOUR_S) || !f->updated)
+		if (pass || matched || f->updated || ensure_lists(f, HOUR_S) || !f->updated) {
+			report_unknown(f, want, v, nv, matched);
 			break;
-		modules_list_free(steal_pointer(&all));
-		n = 0;
+		}
 	}
-	report_unknown(f, want, all);
 	return -ENOENT;
 }
 
@@ -394,6 +491,17 @@ static void clean_stale(const struct fetch *f)
 	closedir(d);
 }
 
+/* On a cache hit, clean up after a killed fetch only if no other kta is
+ * fetching right now (never wait for it). */
+static void try_clean_stale(struct fetch *f)
+{
+	cleanup_free char *path = path_join(f->kdir, ".lock");
+	cleanup_close int fd = path ? open(path, O_RDWR | O_CLOEXEC) : -1;
+
+	if (fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB))
+		clean_stale(f);
+}
+
 int kernel_fetch(const struct arch_profile *arch, const char *version, const char *flavour,
 		 struct kernel *out)
 {
@@ -412,123 +520,60 @@ int kernel_fetch(const struct arch_profile *arch, const char *version, const cha
 	err = err ?: select_abi(&f, version, abi, sizeof(abi));
 	if (!err && !(dir = entry_path(&f, abi)))
 		err = -ENOMEM;
+	if (err)
+		goto out;
+	err = entry_load(arch, dir, out);
+	if (!err) {
+		pr_info("using cached kernel %s (%s) from %s", out->version, out->source, dir);
+		try_clean_stale(&f);
+		goto out;
+	}
+	if (err != -ENOENT && err != -ESTALE)
+		goto out;
+	/* Another kta may have fetched it while we waited for the lock. */
+	err = fetch_lock(&f);
 	if (!err && !(err = entry_load(arch, dir, out))) {
 		pr_info("using cached kernel %s (%s) from %s", out->version, out->source, dir);
-		fetch_done(&f);
-		return 0;
+		goto out;
 	}
 	if (err == -ENOENT || err == -ESTALE) {
-		err = fetch_lock(&f);
-		/* Another kta may have fetched it while we waited. */
-		if (!err && !(err = entry_load(arch, dir, out))) {
-			fetch_done(&f);
-			return 0;
-		}
-		if (err == -ENOENT || err == -ESTALE) {
-			clean_stale(&f);
-			err = f.apt_err ?: kernel_unpack(arch, &f.apt, f.kdir, f.flavour, abi, dir);
-			err = err ?: entry_load(arch, dir, out);
-			if (!err)
-				pr_info("fetched kernel %s (%s) in %.1f s into %s", out->version, out->source,
-					(double)(monotonic_ms() - t0) / 1000, dir);
-		}
+		clean_stale(&f);
+		err = f.apt_err ?: kernel_unpack(arch, &f.apt, f.kdir, f.flavour, abi, dir);
+		err = err ?: entry_load(arch, dir, out);
+		if (!err)
+			pr_info("fetched kernel %s (%s) in %.1f s into %s", out->version, out->source,
+				(double)(monotonic_ms() - t0) / 1000, dir);
 	}
+out:
 	fetch_done(&f);
 	return err;
 }
 
 int kernel_list(const struct arch_profile *arch, const char *version, const char *flavour,
-		char ***abis)
+		struct kernel_avail **out, size_t *n)
 {
 	struct fetch f;
-	cleanup_list char **all = NULL;
-	char **res = NULL;
-	size_t n = 0, nres = 0;
+	struct kernel_avail *v = NULL;
+	size_t nv = 0, k = 0;
 	int err = fetch_init(&f, arch, flavour);
 
 	err = err ?: ensure_lists(&f, DAY_S);
-	err = err ?: archive_abis(&f, &all, &n);
-	for (size_t i = 0; !err && i < n; i++)
-		if (kernel_version_matches(all[i], version))
-			err = list_add(&res, &nres, all[i]);
-	if (!err && !res && !(res = calloc(1, sizeof(char *))))
-		err = -ENOMEM;
+	err = err ?: archive_abis(&f, &v, &nv);
+	for (size_t i = 0; !err && i < nv; i++) {
+		cleanup_free char *info = NULL;
+
+		if (!kernel_version_matches(v[i].abi, version))
+			continue;
+		info = xasprintf("%s/%s-%s/kernel.info", f.kdir, v[i].abi, f.flavour);
+		v[i].cached = info && path_exists(info);
+		v[k++] = v[i];
+	}
 	fetch_done(&f);
 	if (err) {
-		modules_list_free(res);
+		free(v);
 		return err;
 	}
-	*abis = res;
-	return 0;
-}
-
-bool kernel_is_cached(const struct arch_profile *arch, const char *abi, const char *flavour)
-{
-	struct fetch f;
-	cleanup_free char *info = NULL;
-	bool ok = false;
-
-	if (!fetch_init(&f, arch, flavour)) {
-		info = xasprintf("%s/%s-%s/kernel.info", f.kdir, abi, f.flavour);
-		ok = info && path_exists(info);
-	}
-	fetch_done(&f);
-	return ok;
-}
-
-void kernel_free(struct kernel *k)
-{
-	if (!k)
-		return;
-	modules_list_free(k->modules);
-	k->modules = NULL;
-	k->nr_modules = 0;
-}
-
-/* The config of a kernel a developer built: <tree>/.config for
- * <tree>/arch/<arch>/boot/<image>, or config-<v> beside vmlinuz-<v>. */
-static void find_config(const char *image, char *out, size_t size)
-{
-	cleanup_free char *copy = strdup(image);
-	char *boot, *base, *cand = NULL;
-
-	out[0] = '\0';
-	if (!copy || !(base = strrchr(copy, '/')))
-		return;
-	*base++ = '\0';
-	if (!strncmp(base, "vmlinuz-", 8)) {
-		cand = xasprintf("%s/config-%s", copy, base + 8);
-	} else if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/boot")) {
-		*boot = '\0';
-		if ((boot = strrchr(copy, '/'))) {
-			*boot = '\0';
-			if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/arch")) {
-				*boot = '\0';
-				cand = xasprintf("%s/.config", copy);
-			}
-		}
-	}
-	if (cand && path_exists(cand))
-		snprintf(out, size, "%s", cand);
-	free(cand);
-}
-
-int kernel_from_path(const struct arch_profile *arch, const char *path, struct kernel *out)
-{
-	char hdr[sizeof(out->version)];
-	int err;
-
-	memset(out, 0, sizeof(*out));
-	err = kimage_check(arch, path, hdr, sizeof(hdr));
-	if (err)
-		return err;
-	if (!realpath(path, out->image))
-		return pr_err("cannot resolve `%s`: %s", path, strerror(errno)), -errno;
-	snprintf(out->version, sizeof(out->version), "%s", hdr);
-	err = sha256_file(out->image, out->sha256);
-	if (err)
-		return pr_err("cannot read kernel image `%s`: %s", out->image, strerror(-err)), err;
-	find_config(out->image, out->config, sizeof(out->config));
-	snprintf(out->source, sizeof(out->source), "file");
+	*out = v;
+	*n = k;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "pathf.h"
 #include "util.h"
 
+#include <glob.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -183,9 +184,59 @@ static int pick_part(const struct unpack *u, const struct buf *shown, const char
 
 static int mkdir_in(char *out, const char *tmp, const char *name)
 {
-	if (snprintf(out, PATH_MAX, "%s/%s", tmp, name) >= PATH_MAX)
+	if (pathf(out, PATH_MAX, "%s/%s", tmp, name))
 		return -ENAMETOOLONG;
 	return mkdir(out, 0755) < 0 ? -errno : 0;
+}
+
+/* Names of the packages a kernel may consist of, in `apt-cache show` order. */
+enum { P_META, P_BASE, P_BINARY, P_MODULES, P__COUNT };
+
+static int show_all(struct unpack *u, struct buf *shown)
+{
+	static const char *const parts[P__COUNT] = { "image", "base", "binary", "modules" };
+	char names[P__COUNT][256];
+	const char *argv[P__COUNT + 1];
+	int err = 0;
+
+	for (int i = 0; !err && i < P__COUNT; i++) {
+		err = pathf(names[i], sizeof(names[i]), "linux-%s-%s", parts[i], u->kver);
+		argv[i] = names[i];
+	}
+	argv[P__COUNT] = NULL;
+	err = err ?: apt_show(u->apt, argv, shown);
+	if (err)
+		pr_err("cannot find %s in the package lists: %s", names[P_META], strerror(-err));
+	return err;
+}
+
+static int make_tmp(struct unpack *u, char **tmp)
+{
+	int err;
+
+	*tmp = xasprintf("%s/.tmp-%s-XXXXXX", u->kdir, u->kver);
+	if (!*tmp)
+		return -ENOMEM;
+	if (!mkdtemp(*tmp)) {
+		err = -errno;
+		free(steal_pointer(tmp));
+		return pr_err("cannot create a temp dir in `%s`: %s", u->kdir, strerror(-err)), err;
+	}
+	err = mkdir_in(u->debs, *tmp, "debs");
+	err = err ?: mkdir_in(u->x, *tmp, "x");
+	err = err ?: mkdir_in(u->entry, *tmp, "entry");
+	if (err)
+		pr_err("cannot create directories in `%s`: %s", *tmp, strerror(-err));
+	return err;
+}
+
+static void log_order(char *const *order)
+{
+	cleanup_buf struct buf line = { 0 };
+
+	for (size_t i = 0; order[i]; i++)
+		buf_printf(&line, " %s", order[i]);
+	pr_info("guest modules, in load order:%s", line.data ? line.data : " none");
 }
 
 int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const char *kdir,
@@ -195,53 +246,53 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 	cleanup_tmpdir char *tmp = NULL;
 	cleanup_list char **names = NULL;
 	cleanup_list char **order = NULL;
-	cleanup_free char *meta_name = NULL;
+	cleanup_buf struct buf shown = { 0 };
 	struct pkg meta = { 0 }, base = { 0 }, bin = { 0 }, mods = { 0 };
 	char moddir[PATH_MAX], image[PATH_MAX], config[PATH_MAX], builtin[PATH_MAX];
 	char entry_image[PATH_MAX], hdr[128], sha[65], needle[256];
-	bool split;
+	bool split = false;
 	int err;
 
-	if (snprintf(u.kver, sizeof(u.kver), "%s-%s", abi, flavour) >= (int)sizeof(u.kver))
-		return -ENAMETOOLONG;
-	meta_name = xasprintf("linux-image-%s", u.kver);
-	if (!meta_name)
-		return -ENOMEM;
-	err = pkg_show(apt, meta_name, NULL, &meta);
-	if (err) {
-		pr_err("cannot find %s in the package lists: %s", meta_name, strerror(-err));
-		return err;
-	}
-	snprintf(needle, sizeof(needle), "linux-binary-%s ", u.kver);
-	split = strstr(meta.depends, needle) != NULL;
-	pr_debug("%s %s: %s layout", meta.name, meta.version, split ? "split (7.x)" : "single-package");
-
-	tmp = xasprintf("%s/.tmp-%s-XXXXXX", kdir, u.kver);
-	if (!tmp)
-		return -ENOMEM;
-	if (!mkdtemp(tmp)) {
-		err = -errno;
-		free(steal_pointer(&tmp));
-		return pr_err("cannot create a temp dir in `%s`: %s", kdir, strerror(-err)), err;
-	}
-	err = mkdir_in(u.debs, tmp, "debs");
-	err = err ?: mkdir_in(u.x, tmp, "x");
-	err = err ?: mkdir_in(u.entry, tmp, "entry");
+	err = pathf(u.kver, sizeof(u.kver), "%s-%s", abi, flavour);
+	err = err ?: show_all(&u, &shown);
 	if (err)
-		return pr_err("cannot create directories in `%s`: %s", tmp, strerror(-err)), err;
+		return err;
+	err = pathf(needle, sizeof(needle), "linux-image-%s", u.kver);
+	err = err ?: pkg_pick(&shown, needle, NULL, &meta);
+	if (err)
+		return pr_err("cannot find %s in the package lists", needle), err;
+	err = pathf(needle, sizeof(needle), "linux-binary-%s", u.kver);
+	if (err)
+		return err;
+	/* 7.x: the meta package depends on linux-binary-<kver>. */
+	for (const char *d = strstr(meta.depends, needle); d; d = strstr(d + 1, needle)) {
+		char next = d[strlen(needle)];
+
+		split = (d == meta.depends || d[-1] == ' ' || d[-1] == ',' || d[-1] == '|') &&
+			(!next || next == ' ' || next == ',');
+		if (split)
+			break;
+	}
+	pr_debug("%s %s: %s layout", meta.name, meta.version, split ? "split (7.x)" : "single-package");
+	err = make_tmp(&u, &tmp);
+	if (err)
+		return err;
 
 	if (split) {
-		err = show_part(&u, "base", &meta, &base);
-		err = err ?: show_part(&u, "binary", &meta, &bin);
+		const struct pkg *const ps[] = { &base, &bin, NULL };
+
+		err = pick_part(&u, &shown, "base", &meta, &base);
+		err = err ?: pick_part(&u, &shown, "binary", &meta, &bin);
 		err = err ?: need_space(&u, base.size + bin.size);
-		err = err ?: download_extract(&u, &base);
-		err = err ?: download_extract(&u, &bin);
+		err = err ?: download_extract(&u, ps);
 		err = err ?: pathf(moddir, sizeof(moddir), "%s/usr/lib/modules/%s", u.x, u.kver);
 		err = err ?: pathf(image, sizeof(image), "%s/vmlinuz", moddir);
 		err = err ?: pathf(config, sizeof(config), "%s/config", moddir);
 	} else {
+		const struct pkg *const ps[] = { &meta, NULL };
+
 		err = need_space(&u, meta.size);
-		err = err ?: download_extract(&u, &meta);
+		err = err ?: download_extract(&u, ps);
 		err = err ?: pathf(moddir, sizeof(moddir), "%s/lib/modules/%s", u.x, u.kver);
 		if (!err && !path_exists(moddir))
 			err = pathf(moddir, sizeof(moddir), "%s/usr/lib/modules/%s", u.x, u.kver);
@@ -260,12 +311,14 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 		return err;
 	if (names[0]) {
 		if (split) {
-			err = show_part(&u, "modules", &meta, &mods);
+			const struct pkg *const ps[] = { &mods, NULL };
+
+			err = pick_part(&u, &shown, "modules", &meta, &mods);
 			if (err == -ENOENT)
-				pr_err("this kernel builds %s as modules; choose a version whose modules "
+				pr_err("this kernel builds %s as a module; choose a version whose modules "
 				       "package Debian still has", names[0]);
 			err = err ?: need_space(&u, mods.size);
-			err = err ?: download_extract(&u, &mods);
+			err = err ?: download_extract(&u, ps);
 		}
 		if (!err) {
 			cleanup_free char *outdir = path_join(u.entry, "modules");
@@ -274,13 +327,7 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 		}
 		if (err)
 			return err;
-		{
-			cleanup_buf struct buf line = { 0 };
-
-			for (size_t i = 0; order[i]; i++)
-				buf_printf(&line, " %s", order[i]);
-			pr_info("guest modules, in load order:%s", line.data ? line.data : " none");
-		}
+		log_order(order);
 	} else {
 		pr_info("%s builds the guest's drivers in: no modules needed", u.kver);
 	}

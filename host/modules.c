@@ -350,6 +350,7 @@ static int resolve_one(struct resolver *r, const char *name, int depth)
 		pr_err("cannot read .modinfo of module `%s`: %s", src, strerror(-err));
 		return err;
 	}
+	pr_debug("module %s: depends=%s", name, depends);
 	err = list_push(&r->stack, &r->nstack, name);
 	for (char *save = NULL, *dep = strtok_r(depends, ",", &save); !err && dep;
 	     dep = strtok_r(NULL, ",", &save)) {
@@ -363,7 +364,6 @@ static int resolve_one(struct resolver *r, const char *name, int depth)
 		return err;
 	free(r->stack[--r->nstack]);
 	r->stack[r->nstack] = NULL;
-	pr_debug("module %s: depends=%s", name, depends);
 	return list_push(&r->order, &r->norder, name);
 }
 

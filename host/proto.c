@@ -5,6 +5,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,11 +93,17 @@ void proto_decoder_free(struct proto_decoder *d)
 	d->len = d->cap = 0;
 }
 
-static int fail(struct proto_decoder *d, enum proto_error e, const char *fmt,
-		unsigned long long a, unsigned long long b)
+static int fail(struct proto_decoder *d, enum proto_error e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct proto_decoder *d, enum proto_error e, const char *fmt, ...)
 {
+	va_list ap;
+
 	d->error = e;
-	snprintf(d->errmsg, sizeof(d->errmsg), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(d->errmsg, sizeof(d->errmsg), fmt, ap);
+	va_end(ap);
 	return -EBADMSG;
 }
 
@@ -172,36 +179,36 @@ static int decode_one(struct proto_decoder *d, size_t *used, proto_rec_fn fn, vo
 
 	*used = 0;
 	if (d->len && d->buf[0] != PROTO_MAGIC[0])
-		return fail(d, PROTO_ERR_GARBAGE, "garbage at stream offset %llu (byte 0x%02llx)",
+		return fail(d, PROTO_ERR_GARBAGE, "garbage at stream offset %llu (byte 0x%02x)",
 			    (unsigned long long)d->offset, (unsigned char)d->buf[0]);
 	if (d->len < 4)
 		return 0;
 	if (memcmp(d->buf, PROTO_MAGIC, 4))
-		return fail(d, PROTO_ERR_GARBAGE, "garbage at stream offset %llu (byte 0x%02llx)",
+		return fail(d, PROTO_ERR_GARBAGE, "garbage at stream offset %llu (byte 0x%02x)",
 			    (unsigned long long)d->offset, (unsigned char)d->buf[0]);
 	nl = memchr(d->buf, '\n', d->len < PROTO_MAX_HEADER ? d->len : PROTO_MAX_HEADER);
 	if (!nl) {
 		if (d->len >= PROTO_MAX_HEADER)
-			return fail(d, PROTO_ERR_HEADER, "frame header too long at offset %llu%.0llu",
-				    (unsigned long long)d->offset, 0);
+			return fail(d, PROTO_ERR_HEADER, "frame header too long at offset %llu",
+				    (unsigned long long)d->offset);
 		return 0;
 	}
 	hlen = (size_t)(nl - d->buf);
 	if (parse_header(d->buf, hlen, &h))
-		return fail(d, PROTO_ERR_HEADER, "malformed frame header at offset %llu%.0llu",
-			    (unsigned long long)d->offset, 0);
+		return fail(d, PROTO_ERR_HEADER, "malformed frame header at offset %llu",
+			    (unsigned long long)d->offset);
 	need = hlen + 1 + h.len + 1;
 	if (d->len < need)
 		return 0;
 	payload = d->buf + hlen + 1;
 	if (payload[h.len] != '\n')
 		return fail(d, PROTO_ERR_TRAILER, "frame %llu at offset %llu has no trailing newline",
-			    h.seq, (unsigned long long)d->offset);
+			    (unsigned long long)h.seq, (unsigned long long)d->offset);
 	if (frame_crc(h.seq, (enum rec_type)h.type, payload, h.len) != h.crc)
 		return fail(d, PROTO_ERR_CRC, "checksum mismatch in frame %llu at offset %llu",
-			    h.seq, (unsigned long long)d->offset);
+			    (unsigned long long)h.seq, (unsigned long long)d->offset);
 	if (h.seq != d->next_seq)
-		return fail(d, PROTO_ERR_SEQ, "frame %llu arrived where %llu was expected",
+		return fail(d, PROTO_ERR_SEQ, "frame %u arrived where %u was expected",
 			    h.seq, d->next_seq);
 	d->next_seq++;
 	payload[h.len] = '\0';
@@ -269,7 +276,7 @@ int proto_finish(struct proto_decoder *d)
 		return -EBADMSG;
 	if (d->len)
 		return fail(d, PROTO_ERR_TRUNCATED,
-			    "stream ended inside a frame (%llu bytes at offset %llu)",
-			    (unsigned long long)d->len, (unsigned long long)d->offset);
+			    "stream ended inside a frame (%zu bytes at offset %llu)",
+			    d->len, (unsigned long long)d->offset);
 	return 0;
 }

@@ -18,7 +18,7 @@ n=0 nfail=0
 
 cleanup() {
 	# No test may leave a QEMU behind: kill any that names our work dir.
-	pkill -9 -f "kta-itest" 2>/dev/null || true
+	pkill -9 -f "qemu-system.*$work" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT

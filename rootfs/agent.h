@@ -1,0 +1,114 @@
+/* The guest agent: PID 1 of the test appliance. It mounts the pseudo
+ * filesystems, loads modules, finds the results port, runs each test of
+ * /kta/plan in its own process group with a deadline, sends everything to
+ * the host as frames (docs/protocol.md) and powers the machine off. This
+ * header holds the state the agent's files share; every function that can
+ * fail returns a negative errno, and nothing here may exit the process.
+ */
+#ifndef KTA_AGENT_H
+#define KTA_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "proto.h"
+
+#define AGENT_PLAN_PATH "/kta/plan"
+#define AGENT_MODULES_PATH "/kta/modules"
+#define AGENT_BUSYBOX "/bin/busybox"
+#define AGENT_PATH_ENV "PATH=/bin:/sbin:/usr/bin:/usr/sbin:/kta/tests"
+#define AGENT_OUT_CHUNK 4096          /* largest `out` payload, "N\n" included */
+#define AGENT_OUT_CAP (1u << 20)      /* output forwarded per test */
+#define AGENT_PORT_WAIT_MS 5000       /* the port may appear after PID 1 starts */
+
+#define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
+
+enum fault {
+	FAULT_NONE,
+	FAULT_GARBAGE,  /* garbage bytes after the first result */
+	FAULT_BADCRC,   /* second result frame with a flipped payload byte */
+	FAULT_TRUNCATE, /* half of the frame after the first result, then off */
+	FAULT_NOEND,    /* no end frame */
+};
+
+/* The results port and the diagnostics kept until it opens. */
+struct port {
+	int fd;             /* -1 until opened, and again after a write error */
+	bool broken;        /* a write failed: stop sending, say so once */
+	uint32_t seq;       /* next frame's sequence number */
+	enum fault fault;
+	unsigned int results;  /* result frames sent, for fault injection */
+	bool truncate_next;    /* FAULT_TRUNCATE armed */
+	char **log;            /* diag lines written before the port opened */
+	size_t nlog;
+	char dev[300];         /* /dev/vportNpM */
+	char frame[PROTO_MAX_HEADER + PROTO_MAX_PAYLOAD + 1];
+};
+
+struct plan_test {
+	unsigned int num;        /* 1-based KTAP test number */
+	unsigned int timeout_s;  /* 0: no deadline */
+	char *name;
+	char *path;
+	char **argv;             /* path, args..., NULL */
+};
+
+struct plan {
+	char **env;              /* KEY=VALUE, from `env` lines */
+	size_t nenv;
+	struct plan_test *tests;
+	size_t ntests;
+};
+
+struct tally {
+	unsigned int pass, fail, skip, total;
+};
+
+struct agent {
+	struct port port;
+	struct plan plan;
+	struct tally tally;
+	enum fault fault;
+	bool probe;       /* kta.probe=1: hello, end, power off */
+	int kmsg_fd;      /* /dev/kmsg for console markers, or -1 */
+	int sig_fd;       /* signalfd for SIGCHLD, which stays blocked */
+};
+
+/* agent_sys.c: the machine around the tests. */
+void agent_log(const char *fmt, ...) PRINTF_FMT(1, 2);
+uint64_t clock_ms(clockid_t clk);
+/* A whole file, NUL-terminated; *out is the caller's to free. */
+int read_file(const char *path, char **out, size_t *len);
+void sys_setup_fs(struct agent *a);
+int sys_setup_signals(struct agent *a);
+void sys_kmsg(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
+void sys_read_cmdline(struct agent *a);
+void sys_load_modules(struct agent *a, const char *list);
+void sys_install_busybox(struct agent *a);
+__attribute__((noreturn)) void sys_poweroff(struct port *p);
+
+/* agent_port.c: the results channel. */
+void port_init(struct port *p, enum fault fault);
+int port_open(struct port *p);
+int port_send(struct port *p, enum rec_type type, const void *payload, size_t len);
+int port_sendf(struct port *p, enum rec_type type, const char *fmt, ...) PRINTF_FMT(3, 4);
+void port_flush_log(struct port *p);
+/* A diag frame, or a log line while the port is closed. */
+void agent_diag(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
+/* The same, also printed on the console: for what a human must see. */
+void agent_warn(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
+
+/* agent_plan.c: /kta/plan. */
+int plan_load(struct agent *a, const char *path);
+/* A test's environment: PATH, HOME=/tmp and KTA_TEST=<name>, then the
+ * plan's env lines, which may override them. The array and *kta_test are
+ * the caller's to free; NULL when out of memory. */
+char **plan_env(const struct plan *pl, const struct plan_test *t, char **kta_test);
+
+/* agent_run.c: one test, from fork to result frame and cleanup. */
+void run_test(struct agent *a, const struct plan_test *t);
+void run_reap_all(struct agent *a, unsigned int max_ms);
+
+#endif

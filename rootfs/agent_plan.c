@@ -1,0 +1,187 @@
+/* The test plan, /kta/plan, as written by the host (host/cmd_run.c), and
+ * each test's environment built from it:
+ *
+ *   # kta plan v1
+ *   env KEY=VALUE                              any number; for every test
+ *   test <timeout_s> <name> <path> [args...]   one per test, in run order
+ *
+ * Fields are separated by spaces or tabs, with no quoting; an env line's
+ * KEY=VALUE runs to the end of the line, so a value may hold spaces. Blank
+ * lines and lines starting with '#' are ignored; a timeout of 0 means no
+ * deadline. A bad line is reported as a diag and skipped rather than
+ * stopping the run: the host knows which tests it asked for and reports
+ * one that never ran.
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ARGS 64
+#define MAX_TIMEOUT_S 1000000u
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static int add_env(struct plan *pl, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char **env;
+
+	if (!eq || eq == kv)
+		return -EINVAL;
+	env = realloc(pl->env, (pl->nenv + 1) * sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	pl->env = env;
+	pl->env[pl->nenv] = strdup(kv);
+	if (!pl->env[pl->nenv])
+		return -ENOMEM;
+	pl->nenv++;
+	return 0;
+}
+
+/* words: timeout, name, path, args... */
+static int add_test(struct plan *pl, char **words, size_t n)
+{
+	struct plan_test *tests, *t;
+	unsigned long timeout;
+	char *end;
+
+	if (n < 3)
+		return -EINVAL;
+	errno = 0;
+	timeout = strtoul(words[0], &end, 10);
+	if (errno || *end || end == words[0] || words[0][0] == '-' || timeout > MAX_TIMEOUT_S)
+		return -EINVAL;
+	tests = realloc(pl->tests, (pl->ntests + 1) * sizeof(*tests));
+	if (!tests)
+		return -ENOMEM;
+	pl->tests = tests;
+	t = &pl->tests[pl->ntests];
+	memset(t, 0, sizeof(*t));
+	t->num = (unsigned int)pl->ntests + 1;
+	t->timeout_s = (unsigned int)timeout;
+	t->name = strdup(words[1]);
+	t->path = strdup(words[2]);
+	t->argv = calloc(n - 1, sizeof(*t->argv)); /* path, args, NULL */
+	if (!t->name || !t->path || !t->argv)
+		goto nomem;
+	for (size_t i = 2; i < n; i++) {
+		t->argv[i - 2] = strdup(words[i]);
+		if (!t->argv[i - 2])
+			goto nomem;
+	}
+	pl->ntests++;
+	return 0;
+nomem:
+	if (t->argv)
+		for (size_t i = 0; t->argv[i]; i++)
+			free(t->argv[i]);
+	free(t->argv);
+	free(t->name);
+	free(t->path);
+	return -ENOMEM;
+}
+
+static int parse_line(struct agent *a, char *line)
+{
+	char *words[MAX_ARGS + 4], *save = NULL, *rest;
+	size_t n = 0;
+
+	if (!strncmp(line, "# kta plan ", 11) && strcmp(line + 11, "v1"))
+		agent_warn(a, "plan format `%s` is not v1: reading it as v1", line + 11);
+	if (line[0] == '#' || line[0] == '\0')
+		return 0;
+	if (!strncmp(line, "env", 3) && is_space(line[3])) {
+		for (rest = line + 4; is_space(*rest); rest++)
+			;
+		return add_env(&a->plan, rest);
+	}
+	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == sizeof(words) / sizeof(words[0]))
+			return -E2BIG;
+		words[n++] = w;
+	}
+	if (n && !strcmp(words[0], "test"))
+		return add_test(&a->plan, words + 1, n - 1);
+	return -EINVAL;
+}
+
+int plan_load(struct agent *a, const char *path)
+{
+	char *buf, *line, *next;
+	unsigned int lineno = 0;
+	size_t len;
+	int err = read_file(path, &buf, &len);
+
+	if (err) {
+		agent_warn(a, "cannot read the test plan `%s`: %s; running no tests", path,
+			   strerror(-err));
+		return err;
+	}
+	if (memchr(buf, '\0', len)) {
+		agent_warn(a, "the test plan `%s` holds a NUL byte; running no tests", path);
+		free(buf);
+		return -EINVAL;
+	}
+	for (line = buf; line; line = next) {
+		char copy[200], *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		while (is_space(*line))
+			line++;
+		end = line + strlen(line);
+		while (end > line && is_space(end[-1]))
+			*--end = '\0';
+		snprintf(copy, sizeof(copy), "%s", line); /* parse_line splits line */
+		err = parse_line(a, line);
+		if (err == -ENOMEM)
+			break;
+		if (err)
+			agent_warn(a, "%s:%u: %s, line ignored: %s", path, lineno,
+				   err == -E2BIG ? "too many arguments" : "not a valid plan line",
+				   copy);
+	}
+	free(buf);
+	if (err == -ENOMEM) {
+		agent_warn(a, "out of memory reading the test plan");
+		return err;
+	}
+	return 0;
+}
+
+char **plan_env(const struct plan *pl, const struct plan_test *t, char **kta_test)
+{
+	char **env = calloc(pl->nenv + 4, sizeof(*env));
+	size_t n = 0;
+
+	*kta_test = malloc(strlen(t->name) + sizeof("KTA_TEST="));
+	if (!env || !*kta_test) {
+		free(env);
+		free(*kta_test);
+		return NULL;
+	}
+	strcpy(stpcpy(*kta_test, "KTA_TEST="), t->name);
+	env[n++] = (char *)AGENT_PATH_ENV;
+	env[n++] = (char *)"HOME=/tmp";
+	env[n++] = *kta_test;
+	for (size_t i = 0; i < pl->nenv; i++) {
+		size_t klen = (size_t)(strchr(pl->env[i], '=') - pl->env[i]) + 1, j;
+
+		for (j = 0; j < n; j++)
+			if (!strncmp(env[j], pl->env[i], klen))
+				break;
+		env[j] = pl->env[i];
+		if (j == n)
+			n++;
+	}
+	return env;
+}
