@@ -4,11 +4,10 @@
  * modules packages; older ones ship one package), keep the image, config
  * and the few modules needed, and publish the entry with one rename so an
  * interrupted fetch never leaves a half entry. Cache hits need no network
- * and no apt-cache run. Also kernel_from_path() for a developer's own image.
+ * and no apt-cache run.
  */
 #include "apt.h"
 #include "kernel.h"
-#include "kimage.h"
 #include "log.h"
 #include "modules.h"
 #include "pathf.h"

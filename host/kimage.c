@@ -3,12 +3,9 @@
  * wrong architecture, a module, a directory) should be caught here with a
  * message saying what to pass, not by QEMU or a silent guest. The header
  * parser is pure and bounds-checked so it can be unit-tested and fuzzed.
- * Also kernel_from_path(), the struct kernel for such an image.
  */
-#include "kernel.h"
 #include "kimage.h"
 #include "log.h"
-#include "modules.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -213,65 +210,5 @@ int kimage_check(const struct arch_profile *arch, const char *path, char *versio
 		       format_hint(arch->image_format));
 		return -ENOEXEC;
 	}
-	return 0;
-}
-
-void kernel_free(struct kernel *k)
-{
-	if (!k)
-		return;
-	modules_list_free(k->modules);
-	k->modules = NULL;
-	k->nr_modules = 0;
-}
-
-/* The config of a kernel a developer built: <tree>/.config for
- * <tree>/arch/<arch>/boot/<image>, or config-<v> beside vmlinuz-<v>. */
-static void find_config(const char *image, char *out, size_t size)
-{
-	cleanup_free char *copy = strdup(image);
-	char *boot, *base, *cand = NULL;
-
-	out[0] = '\0';
-	if (!copy || !(base = strrchr(copy, '/')))
-		return;
-	*base++ = '\0';
-	if (!strcmp(base, "vmlinuz")) {
-		/* A kta cache entry. */
-		cand = xasprintf("%s/config", copy);
-	} else if (!strncmp(base, "vmlinuz-", 8)) {
-		cand = xasprintf("%s/config-%s", copy, base + 8);
-	} else if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/boot")) {
-		*boot = '\0';
-		if ((boot = strrchr(copy, '/'))) {
-			*boot = '\0';
-			if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/arch")) {
-				*boot = '\0';
-				cand = xasprintf("%s/.config", copy);
-			}
-		}
-	}
-	if (cand && path_exists(cand))
-		snprintf(out, size, "%s", cand);
-	free(cand);
-}
-
-int kernel_from_path(const struct arch_profile *arch, const char *path, struct kernel *out)
-{
-	char hdr[sizeof(out->version)];
-	int err;
-
-	memset(out, 0, sizeof(*out));
-	err = kimage_check(arch, path, hdr, sizeof(hdr));
-	if (err)
-		return err;
-	if (!realpath(path, out->image))
-		return pr_err("cannot resolve `%s`: %s", path, strerror(errno)), -errno;
-	snprintf(out->version, sizeof(out->version), "%s", hdr);
-	err = sha256_file(out->image, out->sha256);
-	if (err)
-		return pr_err("cannot read kernel image `%s`: %s", out->image, strerror(-err)), err;
-	find_config(out->image, out->config, sizeof(out->config));
-	snprintf(out->source, sizeof(out->source), "file");
 	return 0;
 }

@@ -390,8 +390,8 @@ static void test_apt_sources(void)
 {
 	static const char deb822[] =
 		"Types: deb\n"
-		"# http://snapshot.debian.org/archive/debian/20250520T000000Z\n"
-		"URIs: http://deb.debian.org/debian-security\n"
+		"# http://snapshot.example/archive/debian/20250520T000000Z\n"
+		"URIs: http://mirror.example/debian-security\n"
 		"Suites: bookworm-security\n"
 		"Components: main\n\n"
 		"Types: deb\n"
@@ -407,7 +407,7 @@ static void test_apt_sources(void)
 		"Components: main\n";
 	static const char list[] =
 		"# deb http://commented.example/debian bookworm main\n"
-		"deb http://security.debian.org/debian-security bookworm-security main\n"
+		"deb http://security.example/debian-security bookworm-security main\n"
 		"deb https://packages.cloud.google.com/apt cloud-sdk-bookworm main\n"
 		"deb [arch=amd64 signed-by=/x.gpg] http://list.example/debian bookworm main\n";
 	char uri[256];

@@ -1,0 +1,72 @@
+/* The struct kernel of an image a developer built (kta run --kernel):
+ * validated for the guest architecture, versioned from its header, hashed,
+ * with its .config when one sits where kernel builds leave it. And the
+ * destructor shared with kernel_fetch().
+ */
+#include "kernel.h"
+#include "kimage.h"
+#include "log.h"
+#include "modules.h"
+#include "util.h"
+
+#include <string.h>
+
+void kernel_free(struct kernel *k)
+{
+	if (!k)
+		return;
+	modules_list_free(k->modules);
+	k->modules = NULL;
+	k->nr_modules = 0;
+}
+
+/* The config of a kernel a developer built: <tree>/.config for
+ * <tree>/arch/<arch>/boot/<image>, or config-<v> beside vmlinuz-<v>. */
+static void find_config(const char *image, char *out, size_t size)
+{
+	cleanup_free char *copy = strdup(image);
+	char *boot, *base, *cand = NULL;
+
+	out[0] = '\0';
+	if (!copy || !(base = strrchr(copy, '/')))
+		return;
+	*base++ = '\0';
+	if (!strcmp(base, "vmlinuz")) {
+		/* A kta cache entry. */
+		cand = xasprintf("%s/config", copy);
+	} else if (!strncmp(base, "vmlinuz-", 8)) {
+		cand = xasprintf("%s/config-%s", copy, base + 8);
+	} else if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/boot")) {
+		*boot = '\0';
+		if ((boot = strrchr(copy, '/'))) {
+			*boot = '\0';
+			if ((boot = strrchr(copy, '/')) && !strcmp(boot, "/arch")) {
+				*boot = '\0';
+				cand = xasprintf("%s/.config", copy);
+			}
+		}
+	}
+	if (cand && path_exists(cand))
+		snprintf(out, size, "%s", cand);
+	free(cand);
+}
+
+int kernel_from_path(const struct arch_profile *arch, const char *path, struct kernel *out)
+{
+	char hdr[sizeof(out->version)];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = kimage_check(arch, path, hdr, sizeof(hdr));
+	if (err)
+		return err;
+	if (!realpath(path, out->image))
+		return pr_err("cannot resolve `%s`: %s", path, strerror(errno)), -errno;
+	snprintf(out->version, sizeof(out->version), "%s", hdr);
+	err = sha256_file(out->image, out->sha256);
+	if (err)
+		return pr_err("cannot read kernel image `%s`: %s", out->image, strerror(-err)), err;
+	find_config(out->image, out->config, sizeof(out->config));
+	snprintf(out->source, sizeof(out->source), "file");
+	return 0;
+}
