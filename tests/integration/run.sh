@@ -195,6 +195,7 @@ for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"
 done
-check "no QEMU left behind by any case" bash -c "! pgrep -f 'qemu-system.*kta-run-' >/dev/null"
+no_kta_qemu() { ! pgrep -f '^qemu-system.*kta-run-' >/dev/null; }
+check "no QEMU left behind by any case" no_kta_qemu
 echo "1..$n"
 [ $nfail -eq 0 ]
