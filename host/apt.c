@@ -35,6 +35,9 @@ static const char apt_conf_text[] =
 	"#clear Acquire::IndexTargets::deb::Contents-udeb;\n"
 	"Acquire::Languages \"none\";\n"
 	"Acquire::GzipIndexes \"true\";\n"
+	/* Snapshot and frozen mirrors serve Release files past their
+	 * Valid-Until (sid's lasts a week); signatures are still checked. */
+	"Acquire::Check-Valid-Until \"false\";\n"
 	"Dir::Cache::pkgcache \"\";\n"
 	"Dir::Cache::srcpkgcache \"\";\n";
 
