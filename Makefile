@@ -77,11 +77,11 @@ $(O)/host-san/%.o: host/%.c $(wildcard host/*.h)
 
 $(KTA): $(O)/host/main.o $(HOST_OBJS)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -o $@ $^
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -o $@ $^ -lm
 
 $(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
 	$(if $(Q),@echo "  LD-SAN  $@")
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ -lm
 
 # The agent is PID 1 in the guest: static, no loader, no libc on the rootfs.
 $(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h
@@ -104,17 +104,17 @@ $(GUEST_DIR)/testdata/%: tests/guest/%.sh
 
 $(O)/unit/%: tests/unit/%.c $(HOST_OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_OBJS)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_OBJS) -lm
 
 $(O)/unit-san/%: tests/unit/%.c $(HOST_SAN_OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_SAN_OBJS)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_SAN_OBJS) -lm
 
 # Fuzz targets are built twice: with a replay driver under ASAN+UBSAN for
 # `make check`, and with libFuzzer (clang) for `make fuzz`.
 $(O)/fuzz/%: fuzz/%.c fuzz/replay.c $(HOST_SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< fuzz/replay.c $(HOST_SAN_OBJS)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< fuzz/replay.c $(HOST_SAN_OBJS) -lm
 
 unit-bins: $(UNIT_BINS)
 unit-san-bins: $(UNIT_SAN_BINS)

@@ -1,4 +1,5 @@
-/* Private apt: kta fetches Debian kernel packages from several suites
+/* Private apt: kta fetches Debian kernel packages (and, for the guest
+ * toolchain, source packages such as libbpf) from several suites
  * (bookworm to sid) that must never be added to the system's sources, so
  * apt-get and apt-cache run with their own sources.list, lists and cache
  * under $cache/apt. Everything else about the host's apt (proxies, the
@@ -67,7 +68,10 @@ static int write_if_changed(const char *path, const char *text)
 	return write_file_atomic(path, text, strlen(text), 0644);
 }
 
-int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch)
+/* Paths, directories and the sources list of one private configuration:
+ * binary packages of deb_arch ("deb" lines), or source packages ("deb-src"
+ * lines, deb_arch empty). */
+static int apt_setup(struct apt *apt, const char *cache_root, const char *deb_arch, bool source)
 {
 	cleanup_buf struct buf sl = { 0 };
 	char partial[PATH_MAX + 16];
@@ -77,6 +81,7 @@ int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch)
 	if (strlen(deb_arch) >= sizeof(apt->deb_arch))
 		return -ENAMETOOLONG;
 	strcpy(apt->deb_arch, deb_arch);
+	apt->source = source;
 	err = apt_archive_uri(apt->uri, sizeof(apt->uri));
 	if (err)
 		return err;
@@ -86,8 +91,9 @@ int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch)
 		return -ENOENT;
 	}
 	err = pathf(apt->dir, PATH_MAX, "%s/apt", cache_root);
-	err = err ?: pathf(apt->arch_dir, PATH_MAX, "%s/%s", apt->dir, deb_arch);
-	err = err ?: pathf(apt->sources, PATH_MAX, "%s/%s", apt->dir, "sources.list");
+	err = err ?: pathf(apt->arch_dir, PATH_MAX, "%s/%s", apt->dir, source ? "source" : deb_arch);
+	err = err ?: pathf(apt->sources, PATH_MAX, "%s/%s", apt->dir,
+			   source ? "sources-src.list" : "sources.list");
 	err = err ?: pathf(apt->conf, PATH_MAX, "%s/%s", apt->dir, "apt.conf");
 	err = err ?: pathf(apt->lists, PATH_MAX, "%s/%s", apt->arch_dir, "lists");
 	err = err ?: pathf(apt->cache, PATH_MAX, "%s/%s", apt->arch_dir, "cache");
@@ -102,10 +108,11 @@ int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch)
 		pr_err("cannot create `%s`: %s", partial, strerror(-err));
 		return err;
 	}
-	buf_printf(&sl, "# Written by kta: Debian kernel packages for kta's private apt.\n"
-			"# The system's apt never reads this file.\n");
+	buf_printf(&sl, "# Written by kta: Debian %s packages for kta's private apt.\n"
+			"# The system's apt never reads this file.\n", source ? "source" : "kernel");
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++)
-		buf_printf(&sl, "deb [signed-by=%s] %s %s main\n", KEYRING, apt->uri, suites[i]);
+		buf_printf(&sl, "%s [signed-by=%s] %s %s main\n", source ? "deb-src" : "deb", KEYRING,
+			   apt->uri, suites[i]);
 	if (!sl.data)
 		return -ENOMEM;
 	err = write_if_changed(apt->sources, sl.data);
@@ -113,6 +120,16 @@ int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch)
 	if (err)
 		pr_err("cannot write `%s`: %s", apt->sources, strerror(-err));
 	return err;
+}
+
+int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch)
+{
+	return apt_setup(apt, cache_root, deb_arch, false);
+}
+
+int apt_init_source(struct apt *apt, const char *cache_root)
+{
+	return apt_setup(apt, cache_root, "", true);
 }
 
 /* Run apt-get or apt-cache with the private configuration; extra is a
@@ -132,8 +149,11 @@ static int apt_run(const struct apt *apt, const char *tool, const char *const *e
 	snprintf(opt[k++], sizeof(opt[0]), "Dir::State::Lists=%s", apt->lists);
 	snprintf(opt[k++], sizeof(opt[0]), "Dir::Cache=%s", apt->cache);
 	snprintf(opt[k++], sizeof(opt[0]), "Dir::State::status=/dev/null");
-	snprintf(opt[k++], sizeof(opt[0]), "APT::Architecture=%s", apt->deb_arch);
-	snprintf(opt[k++], sizeof(opt[0]), "APT::Architectures=%s", apt->deb_arch);
+	/* Source packages have no architecture: keep apt's own. */
+	if (apt->deb_arch[0]) {
+		snprintf(opt[k++], sizeof(opt[0]), "APT::Architecture=%s", apt->deb_arch);
+		snprintf(opt[k++], sizeof(opt[0]), "APT::Architectures=%s", apt->deb_arch);
+	}
 	snprintf(opt[k++], sizeof(opt[0]), "Dir::Etc::Preferences=/dev/null");
 	/* apt drops privileges to _apt for downloads, which cannot write into
 	 * a root-owned cache and warns; as root, download as root. */
@@ -264,11 +284,12 @@ int apt_update(const struct apt *apt)
 	int st, err;
 
 	/* Five suites' lists take about 70 MB (kept compressed), twice that
-	 * while they are replaced. */
+	 * while they are replaced; the Sources indexes about as much. */
 	err = check_free_space(apt->arch_dir, APT_LISTS_SPACE, "the Debian package lists");
 	if (err)
 		return err;
-	pr_info("updating the package lists of kta's private apt (%s, %s)", apt->uri, apt->deb_arch);
+	pr_info("updating the package lists of kta's private apt (%s, %s)", apt->uri,
+		apt->source ? "sources" : apt->deb_arch);
 	st = apt_run(apt, "apt-get", args, &b);
 	if (st < 0) {
 		pr_err("cannot run apt-get: %s", strerror(-st));
@@ -282,7 +303,8 @@ int apt_update(const struct apt *apt)
 		       apt->uri, errs);
 		return -EIO;
 	}
-	err = build_index(apt);
+	/* The kernel-package name index is for binary lists only. */
+	err = apt->source ? 0 : build_index(apt);
 	err = err ?: write_file_atomic(apt->stamp, apt->uri, strlen(apt->uri), 0644);
 	if (err)
 		return err;
@@ -348,24 +370,17 @@ int apt_show(const struct apt *apt, const char *const *pkgs, struct buf *out)
 	return st ? -ENOENT : 0;
 }
 
-int apt_download(const struct apt *apt, const char *const *specs, const char *dir)
+/* apt-get with args in dir (`download` and `source` write into the current
+ * directory); what names the packages in messages. */
+static int apt_get_in(const struct apt *apt, const char *const *args, const char *dir, const char *what)
 {
 	cleanup_buf struct buf b = { 0 };
-	const char *args[16];
 	char errs[2048];
 	uint64_t t0 = monotonic_ms();
-	size_t n = 0;
 	int cwd, st, err;
 
-	args[n++] = "download";
-	for (size_t i = 0; specs[i]; i++) {
-		if (n + 2 > ARRAY_SIZE(args))
-			return -E2BIG;
-		args[n++] = specs[i];
-	}
-	args[n] = NULL;
-	/* apt-get download writes into the current directory. kta is single
-	 * threaded, so changing it around the child is safe. */
+	/* kta is single threaded, so changing the directory around the child
+	 * is safe. */
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
 		return -errno;
@@ -379,15 +394,57 @@ int apt_download(const struct apt *apt, const char *const *specs, const char *di
 	close(cwd);
 	if (st) {
 		apt_errors(&b, errs, sizeof(errs));
-		pr_err("cannot download %s%s from `%s`%s%s", specs[0], specs[1] ? " ..." : "", apt->uri,
-		       st < 0 ? ": " : "", st < 0 ? strerror(-st) : errs);
+		pr_err("cannot download %s from `%s`%s%s", what, apt->uri, st < 0 ? ": " : "",
+		       st < 0 ? strerror(-st) : errs);
 		return st < 0 ? st : -EIO;
 	}
 	if (err)
 		return err;
-	pr_debug("downloaded %s%s in %llu ms", specs[0], specs[1] ? " ..." : "",
-		 (unsigned long long)(monotonic_ms() - t0));
+	pr_debug("downloaded %s in %llu ms", what, (unsigned long long)(monotonic_ms() - t0));
 	return 0;
+}
+
+int apt_download(const struct apt *apt, const char *const *specs, const char *dir)
+{
+	const char *args[16];
+	char what[256];
+	size_t n = 0;
+
+	args[n++] = "download";
+	for (size_t i = 0; specs[i]; i++) {
+		if (n + 2 > ARRAY_SIZE(args))
+			return -E2BIG;
+		args[n++] = specs[i];
+	}
+	args[n] = NULL;
+	snprintf(what, sizeof(what), "%s%s", specs[0], specs[1] ? " ..." : "");
+	return apt_get_in(apt, args, dir, what);
+}
+
+int apt_showsrc(const struct apt *apt, const char *name, struct buf *out)
+{
+	const char *args[] = { "showsrc", name, NULL };
+	int st = apt_run(apt, "apt-cache", args, out);
+
+	if (st < 0)
+		return st;
+	if (st)
+		return pr_err("apt-cache showsrc %s failed (exit %d): %s", name, st, out->data ? out->data : ""), -EIO;
+	/* An unknown name is a warning and exit 0: no stanza means none. */
+	for (const char *p = out->data; p && (p = strstr(p, "Package:")); p++)
+		if (p == out->data || p[-1] == '\n')
+			return 0;
+	return -ENOENT;
+}
+
+int apt_source_download(const struct apt *apt, const char *spec, const char *dir)
+{
+	/* --only-source: spec names a source package, never a binary one. */
+	const char *args[] = { "source", "--download-only", "--only-source", spec, NULL };
+
+	if (!apt->source)
+		return -EINVAL;
+	return apt_get_in(apt, args, dir, spec);
 }
 
 int deb822_field(const char *stanza, size_t len, const char *field, char *out, size_t size)

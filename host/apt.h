@@ -1,6 +1,8 @@
-/* A private apt configuration for fetching Debian kernel packages: its own
+/* A private apt configuration for fetching Debian packages: its own
  * sources.list, package lists and cache under the kta cache, never the
- * system's apt state. The archive URI is taken from the system's sources.
+ * system's apt state. Two flavours: binary packages per architecture
+ * (kernels) and source packages (deb-src, e.g. libbpf for the guest
+ * toolchain). The archive URI is taken from the system's sources.
  */
 #ifndef KTA_APT_H
 #define KTA_APT_H
@@ -13,14 +15,15 @@
 
 struct apt {
 	char dir[PATH_MAX];      /* $cache/apt: sources.list, apt.conf */
-	char arch_dir[PATH_MAX]; /* $cache/apt/<deb_arch>: lists/, cache/ */
+	char arch_dir[PATH_MAX]; /* $cache/apt/<deb_arch> (or source): lists/, cache/ */
 	char sources[PATH_MAX];
 	char conf[PATH_MAX];
 	char lists[PATH_MAX];
 	char cache[PATH_MAX];
 	char stamp[PATH_MAX];    /* written after a successful update */
-	char deb_arch[32];
+	char deb_arch[32];       /* empty for a source configuration */
 	char uri[512];
+	bool source;             /* deb-src lines only: apt_init_source() */
 };
 
 /* The Debian archive to use: $KTA_APT_URI, else the first Debian archive
@@ -36,6 +39,12 @@ int apt_uri_from_list(const char *text, char *out, size_t size);
 /* Set up the private configuration under cache_root (writes sources.list
  * and apt.conf when their content changed). */
 int apt_init(struct apt *apt, const char *cache_root, const char *deb_arch);
+
+/* The same for Debian source packages: deb-src lines for the same suites
+ * in $cache/apt/sources-src.list, lists and cache under $cache/apt/source.
+ * Kept apart from the binary lists so that a kernel fetch never downloads
+ * the ~35 MB of Sources indexes, and a source fetch never the Packages. */
+int apt_init_source(struct apt *apt, const char *cache_root);
 
 /* Age of the package lists in seconds; -ENOENT when there are none (or
  * they were fetched from another archive URI). */
@@ -57,6 +66,16 @@ int apt_show(const struct apt *apt, const char *const *pkgs, struct buf *out);
 
 /* Download the NULL-terminated "pkg=version" specs into dir, in one run. */
 int apt_download(const struct apt *apt, const char *const *specs, const char *dir);
+
+/* Source configuration: `apt-cache showsrc name` (deb822 stanzas, one per
+ * suite that has it); -ENOENT when apt knows no such source or binary
+ * package. */
+int apt_showsrc(const struct apt *apt, const char *name, struct buf *out);
+
+/* Source configuration: download the .dsc and the files it names for the
+ * source package "name=version" into dir (hashes checked by apt against
+ * the signed Sources index); nothing is unpacked. */
+int apt_source_download(const struct apt *apt, const char *spec, const char *dir);
 
 /* One field of one deb822 stanza (`Size`, `Version`, `Depends`, ...);
  * -ENOENT when absent. */

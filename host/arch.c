@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 static const char *const virtio_pci_modules[] = { "virtio_pci", "virtio_console", NULL };
 static const char *const virtio_pci_builtin[] = { "CONFIG_VIRTIO_PCI", "CONFIG_VIRTIO_CONSOLE", NULL };
@@ -26,6 +27,7 @@ static const struct arch_profile arches[] = {
 		.image_format = IMAGE_BZIMAGE,
 		.kconfig = "x86_64",
 		.cross_compile = "",
+		.multiarch = "x86_64-linux-gnu",
 		.guest_modules = virtio_pci_modules,
 		.builtin_symbols = virtio_pci_builtin,
 	},
@@ -72,4 +74,11 @@ const char *arch_names(void)
 		}
 	}
 	return names;
+}
+
+int arch_is_native(const struct arch_profile *arch)
+{
+	struct utsname u;
+
+	return uname(&u) == 0 && !strcmp(u.machine, arch->uname_machine);
 }

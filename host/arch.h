@@ -29,6 +29,7 @@ struct arch_profile {
 	enum image_format image_format;
 	const char *kconfig;       /* kernel-config/<this>.config */
 	const char *cross_compile; /* Debian cross-compiler prefix */
+	const char *multiarch;     /* Debian multiarch triplet: library directories */
 	/* Modules the guest needs when the kernel does not build them in,
 	 * NULL-terminated, in no particular order (dependencies are resolved
 	 * from the modules themselves). */
@@ -41,5 +42,7 @@ const struct arch_profile *arch_lookup(const char *name);
 const struct arch_profile *arch_default(void);
 /* "x86_64 arm64 ..." for error messages. */
 const char *arch_names(void);
+/* Does the host run this architecture's binaries natively? */
+int arch_is_native(const struct arch_profile *arch);
 
 #endif

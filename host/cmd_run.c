@@ -7,8 +7,10 @@
 #include "initramfs.h"
 #include "kernel.h"
 #include "ktap.h"
+#include "libs.h"
 #include "log.h"
 #include "report.h"
+#include "suite.h"
 #include "util.h"
 #include "vm.h"
 
@@ -24,8 +26,9 @@ struct run_opts {
 	const char *kernel_path;
 	const char *kernel_version;
 	const char *flavour;
-	const char *tests[MAX_TESTS];
+	struct test_spec *specs;
 	unsigned int ntests;
+	unsigned int iterations;
 	const char *envs[64];
 	unsigned int nenvs;
 	unsigned int timeout_s;
@@ -52,7 +55,9 @@ static void usage(FILE *f)
 		"  --kernel PATH         boot this kernel image instead of a Debian one\n"
 		"  --kernel-version V    Debian kernel to fetch: 7.3 (default), 6.1, 7.3.4, latest\n"
 		"  --flavour F           Debian kernel flavour (default: the arch's cloud flavour)\n"
-		"  --test PATH           a static executable or #! script to run in the guest\n"
+		"  --test PATH           an executable or #! script to run in the guest\n"
+		"  --suite FILE          the tests of a suite manifest (build/<arch>/suites/*/suite.txt)\n"
+		"  --iterations N        KTA_ITERATIONS=N for the tests (repeat counts of measurements)\n"
 		"  --env KEY=VALUE       set in every test's environment\n"
 		"  --timeout S           per-test timeout in seconds (default 120)\n"
 		"  --boot-timeout S      time for the kernel to reach the agent (default 120)\n"
@@ -81,6 +86,21 @@ static int parse_uint(const char *opt, const char *s, unsigned int *out)
 	return 0;
 }
 
+static int add_test_path(struct run_opts *o, const char *path)
+{
+	struct test_spec *ns = realloc(o->specs, (o->ntests + 1) * sizeof(*ns));
+
+	if (!ns)
+		return -ENOMEM;
+	o->specs = ns;
+	if (spec_from_path(path, &ns[o->ntests])) {
+		pr_err("test path `%s` is too long", path);
+		return -EINVAL;
+	}
+	o->ntests++;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -89,6 +109,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "kernel-version", required_argument, NULL, 'K' },
 		{ "flavour", required_argument, NULL, 'F' },
 		{ "test", required_argument, NULL, 't' },
+		{ "suite", required_argument, NULL, 'S' },
+		{ "iterations", required_argument, NULL, 'I' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "boot-timeout", required_argument, NULL, 'B' },
@@ -123,13 +145,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'K': o->kernel_version = optarg; break;
 		case 'F': o->flavour = optarg; break;
 		case 't':
-			if (o->ntests == MAX_TESTS) {
-				pr_err("more than %d tests", MAX_TESTS);
-				err = -E2BIG;
-			} else {
-				o->tests[o->ntests++] = optarg;
-			}
+			err = add_test_path(o, optarg);
 			break;
+		case 'S':
+			err = suite_load(optarg, &o->specs, &o->ntests);
+			break;
+		case 'I': err = parse_uint("--iterations", optarg, &o->iterations); break;
 		case 'e':
 			if (!strchr(optarg, '=') || strchr(optarg, '\n') || o->nenvs == 64) {
 				pr_err("--env `%s`: want KEY=VALUE", optarg);
@@ -169,10 +190,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			return -EINVAL;
 		}
 	}
-	for (; !err && optind < argc; optind++) {
-		if (o->ntests == MAX_TESTS)
-			return -E2BIG;
-		o->tests[o->ntests++] = argv[optind];
+	for (; !err && optind < argc; optind++)
+		err = add_test_path(o, argv[optind]);
+	if (!err && o->ntests > MAX_TESTS) {
+		pr_err("more than %d tests", MAX_TESTS);
+		err = -E2BIG;
 	}
 	if (!err && !o->ntests) {
 		pr_err("no tests given: pass --test PATH (a static executable or #! script)");
@@ -217,24 +239,38 @@ static int guest_file(const struct run_opts *o, const char *name, char *out, siz
 	return 0;
 }
 
-static int build_plan(const struct run_opts *o, struct run_result *res, struct buf *plan)
+static const char *base_name(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b ? b + 1 : p;
+}
+
+static int build_plan(const struct run_opts *o, const struct kernel *k, struct run_result *res,
+		      struct buf *plan)
 {
 	buf_printf(plan, "# kta plan v1\n");
 	for (unsigned int i = 0; i < o->nenvs; i++)
 		buf_printf(plan, "env %s\n", o->envs[i]);
+	if (o->iterations)
+		buf_printf(plan, "env KTA_ITERATIONS=%u\n", o->iterations);
+	if (k->config[0])
+		buf_printf(plan, "env KTA_KERNEL_CONFIG=/kta/kernel.config\n");
 	res->tests = calloc(o->ntests, sizeof(*res->tests));
 	if (!res->tests)
 		return -ENOMEM;
 	res->ntests = o->ntests;
 	for (unsigned int i = 0; i < o->ntests; i++) {
+		const struct test_spec *sp = &o->specs[i];
 		struct test_result *t = &res->tests[i];
-		const char *base = strrchr(o->tests[i], '/');
+		char bin[128];
 
 		t->num = i + 1;
-		t->timeout_s = o->timeout_s;
+		t->timeout_s = sp->timeout_s ? sp->timeout_s : o->timeout_s;
 		t->exit_code = -1;
-		ktap_sanitize_name(base ? base + 1 : o->tests[i], t->name, sizeof(t->name));
-		snprintf(t->path, sizeof(t->path), "%s", o->tests[i]);
+		snprintf(t->name, sizeof(t->name), "%s", sp->name);
+		snprintf(t->path, sizeof(t->path), "%s", sp->path);
+		snprintf(t->expect, sizeof(t->expect), "%s", sp->expect);
 		for (unsigned int j = 0; j < i; j++) {
 			if (!strcmp(res->tests[j].name, t->name)) {
 				pr_err("two tests are named `%s` (%s and %s): rename one",
@@ -242,7 +278,16 @@ static int build_plan(const struct run_opts *o, struct run_result *res, struct b
 				return -EINVAL;
 			}
 		}
-		buf_printf(plan, "test %u %s /kta/tests/%s\n", t->timeout_s, t->name, t->name);
+		for (unsigned int j = 0; j < sp->nenv; j++) {
+			if (strchr(sp->env[j], '\n'))
+				return -EINVAL;
+			buf_printf(plan, "tenv %s\n", sp->env[j]);
+		}
+		ktap_sanitize_name(base_name(sp->path), bin, sizeof(bin));
+		buf_printf(plan, "test %u %s /kta/tests/%s", t->timeout_s, t->name, bin);
+		for (unsigned int j = 0; j < sp->nargs; j++)
+			buf_printf(plan, " %s", sp->args[j]);
+		buf_printf(plan, "\n");
 	}
 	return 0;
 }
@@ -251,6 +296,7 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 			   const struct buf *plan, const char *cache, char *out, size_t n)
 {
 	struct initramfs fs = { 0 };
+	struct libset libs = { 0 };
 	cleanup_buf struct buf modlist = { 0 };
 	char agent[PATH_MAX], hash[65];
 	int err = 0;
@@ -281,17 +327,34 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 	if (!err && modlist.len)
 		err = initramfs_add_data(&fs, "/kta/modules", modlist.data, modlist.len, 0644);
 	for (unsigned int i = 0; !err && i < o->ntests; i++) {
-		const char *base = strrchr(o->tests[i], '/');
+		const char *path = o->specs[i].path;
 		char name[128];
 		cleanup_free char *dest = NULL;
+		bool seen = false;
 
-		ktap_sanitize_name(base ? base + 1 : o->tests[i], name, sizeof(name));
+		for (unsigned int j = 0; j < i; j++) {
+			if (strcmp(base_name(o->specs[j].path), base_name(path)))
+				continue;
+			if (strcmp(o->specs[j].path, path)) {
+				pr_err("tests `%s` and `%s` have the same file name: rename one",
+				       o->specs[j].path, path);
+				err = -EINVAL;
+			}
+			seen = true;
+		}
+		if (seen || err)
+			continue;
+		ktap_sanitize_name(base_name(path), name, sizeof(name));
 		dest = xasprintf("/kta/tests/%s", name);
-		err = dest ? initramfs_add_file(&fs, dest, o->tests[i], 0755) : -ENOMEM;
+		err = dest ? initramfs_add_file(&fs, dest, path, 0755) : -ENOMEM;
+		err = err ?: libs_add(&fs, &libs, o->arch, path);
 	}
+	if (!err && k->config[0])
+		err = initramfs_add_file(&fs, "/kta/kernel.config", k->config, 0644);
 	err = err ?: initramfs_add_data(&fs, "/kta/plan", plan->data, plan->len, 0644);
 	err = err ?: initramfs_build(&fs, cache, out, n, hash);
 	initramfs_free(&fs);
+	libset_free(&libs);
 	return err;
 }
 
@@ -319,7 +382,7 @@ static int run_main(struct run_opts *o)
 	unsigned long long total_timeout = 0;
 
 	for (unsigned int i = 0; i < o->ntests; i++)
-		if (exe_check(o->tests[i], o->arch, false))
+		if (exe_check(o->specs[i].path, o->arch, true))
 			return EXIT_USAGE;
 	err = cache_dir(cache, sizeof(cache));
 	if (err) {
@@ -343,7 +406,7 @@ static int run_main(struct run_opts *o)
 		pr_err("cannot create artifacts directory `%s`: %s", artifacts, strerror(-err));
 		goto out;
 	}
-	err = build_plan(o, &res, &plan);
+	err = build_plan(o, &k, &res, &plan);
 	err = err ?: build_initramfs(o, &k, &plan, cache, initrd, sizeof(initrd));
 	if (err) {
 		rc = err == -EINVAL || err == -ENOENT || err == -ENOEXEC ? EXIT_USAGE : EXIT_INFRA;
@@ -366,8 +429,8 @@ static int run_main(struct run_opts *o)
 		free(append);
 		append = xasprintf("kta.fault=%s %s", o->fault, o->append);
 	}
-	for (unsigned int i = 0; i < o->ntests; i++)
-		total_timeout += o->timeout_s + 5;
+	for (unsigned int i = 0; i < res.ntests; i++)
+		total_timeout += res.tests[i].timeout_s + 5;
 	cfg = (struct vm_config){
 		.arch = o->arch, .kernel = k.image, .initrd = initrd, .kvm = res.accel_kvm,
 		.append_extra = append, .memory_mb = o->memory_mb, .smp = o->smp,
@@ -417,9 +480,13 @@ int cmd_run(int argc, char **argv)
 		.arch = arch_default(), .kernel_version = "7.3", .timeout_s = 120,
 		.boot_timeout_s = 120, .accel = "auto", .smp = 2,
 	};
-	int err = parse_opts(argc, argv, &o);
+	int err = parse_opts(argc, argv, &o), rc;
 
-	if (err)
+	if (err) {
+		free(o.specs);
 		return err > 0 ? EXIT_OK : EXIT_USAGE;
-	return run_main(&o);
+	}
+	rc = run_main(&o);
+	free(o.specs);
+	return rc;
 }

@@ -22,6 +22,7 @@ enum rec_type {
 	REC_RESULT, /* one KTAP result line, then "key=value" lines */
 	REC_DIAG,   /* free text from the agent */
 	REC_END,    /* "pass=P fail=F skip=S total=T" */
+	REC_SAN,    /* "N file\n" then a chunk of a sanitizer log of test N */
 	REC__COUNT,
 };
 

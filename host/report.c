@@ -24,6 +24,10 @@ static const char *directive(const struct test_result *t)
 		return "ERROR";
 	case OUT_FAIL:
 		return t->splat != SPLAT_NONE ? "KERNEL" : "FAIL";
+	case OUT_SAN_OVERRIDE:
+		return "SANITIZER-EXIT-OVERRIDE";
+	case OUT_XFAIL:
+		return "XFAIL";
 	case OUT_PASS:
 	case OUT__COUNT:
 	default:
@@ -70,7 +74,7 @@ void report_ktap(FILE *f, const struct run_result *r, const struct report_meta *
 	for (unsigned int i = 0; i < r->ntests; i++) {
 		const struct test_result *t = &r->tests[i];
 		const char *d = directive(t);
-		bool ok = t->outcome == OUT_PASS || t->outcome == OUT_SKIP;
+		bool ok = !outcome_is_failure(t->outcome);
 		char name[128];
 
 		ktap_sanitize_name(t->name, name, sizeof(name));
@@ -78,11 +82,19 @@ void report_ktap(FILE *f, const struct run_result *r, const struct report_meta *
 			fprintf(f, "# output of %s:\n", name);
 			print_output(f, &t->output);
 		}
-		if (d)
+		if (t->outcome == OUT_XFAIL)
+			fprintf(f, "# %s: %s\nok %u %s # XFAIL %s\n", name, t->reason, t->num, name,
+				t->expect);
+		else if (d)
 			fprintf(f, "%sok %u %s # %s %s\n", ok ? "" : "not ", t->num, name, d,
 				t->reason);
 		else
 			fprintf(f, "ok %u %s\n", t->num, name);
+		if (t->has_rate)
+			fprintf(f, "# %s: failure rate %lu/%lu = %.3f%% (95%% CI %.3f%%-%.3f%%)\n",
+				name, t->rate_failures, t->rate_iterations,
+				100.0 * (double)t->rate_failures / (double)t->rate_iterations,
+				100.0 * t->rate_lo, 100.0 * t->rate_hi);
 	}
 }
 
@@ -92,10 +104,19 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 
 	run_result_counts(r, c);
 	fprintf(f, "# ---- kta summary ----\n");
-	fprintf(f, "# tests: %u  pass: %u  fail: %u  skip: %u  timeout: %u  crash: %u  "
-		   "kernel-panic: %u  error: %u\n",
-		r->ntests, c[OUT_PASS], c[OUT_FAIL], c[OUT_SKIP], c[OUT_TIMEOUT], c[OUT_CRASH],
-		c[OUT_PANIC], c[OUT_ERROR] + c[OUT_PENDING]);
+	fprintf(f, "# tests: %u  pass: %u  fail: %u  skip: %u  xfail: %u  timeout: %u  crash: %u  "
+		   "kernel-panic: %u  sanitizer-exit-override: %u  error: %u\n",
+		r->ntests, c[OUT_PASS], c[OUT_FAIL], c[OUT_SKIP], c[OUT_XFAIL], c[OUT_TIMEOUT],
+		c[OUT_CRASH], c[OUT_PANIC], c[OUT_SAN_OVERRIDE], c[OUT_ERROR] + c[OUT_PENDING]);
+	for (unsigned int i = 0; i < r->ntests; i++) {
+		const struct test_result *t = &r->tests[i];
+
+		if (t->has_rate)
+			fprintf(f, "# rate: %-28s %6lu/%-7lu failed  %.3f%% (95%% CI %.3f%%-%.3f%%)\n",
+				t->name, t->rate_failures, t->rate_iterations,
+				100.0 * (double)t->rate_failures / (double)t->rate_iterations,
+				100.0 * t->rate_lo, 100.0 * t->rate_hi);
+	}
 	fprintf(f, "# run: %s%s%s\n", run_status_name(r->status), r->status_msg[0] ? ": " : "",
 		r->status_msg);
 	fprintf(f, "# kernel: %s (%s), guest says %s\n",
@@ -189,6 +210,14 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 			   t->exit_code, t->signal, t->duration_ms, t->timeout_s);
 		json_kv(&b, "kernel_splat", t->splat ? splat_name(t->splat) : "", true);
 		json_kv(&b, "kernel_splat_line", t->splat_line, true);
+		json_kv(&b, "expect", t->expect, true);
+		if (t->has_rate)
+			buf_printf(&b, "\"rate\": {\"failures\": %lu, \"iterations\": %lu, "
+				       "\"ci95\": [%.6f, %.6f]}, ",
+				   t->rate_failures, t->rate_iterations, t->rate_lo, t->rate_hi);
+		buf_append(&b, "\"sanitizer_log\": ", 17);
+		json_str(&b, t->san.data ? t->san.data : "", t->san.len);
+		buf_append(&b, ", ", 2);
 		buf_append(&b, "\"output\": ", 10);
 		json_str(&b, t->output.data ? t->output.data : "", t->output.len);
 		buf_append(&b, "}", 1);
@@ -231,7 +260,7 @@ int report_junit(const char *path, const struct run_result *r, const struct repo
 	unsigned int failures, errors;
 
 	run_result_counts(r, c);
-	failures = c[OUT_FAIL] + c[OUT_TIMEOUT] + c[OUT_CRASH] + c[OUT_PANIC];
+	failures = c[OUT_FAIL] + c[OUT_TIMEOUT] + c[OUT_CRASH] + c[OUT_PANIC] + c[OUT_SAN_OVERRIDE];
 	errors = c[OUT_ERROR] + c[OUT_PENDING];
 	buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		       "<testsuites><testsuite name=\"kta.%s\" tests=\"%u\" failures=\"%u\" "
@@ -247,7 +276,7 @@ int report_junit(const char *path, const struct run_result *r, const struct repo
 			buf_append(&b, "<skipped message=\"", 18);
 			xml_str(&b, t->reason, strlen(t->reason));
 			buf_append(&b, "\"/>", 3);
-		} else if (t->outcome != OUT_PASS) {
+		} else if (outcome_is_failure(t->outcome)) {
 			const char *tag = t->outcome == OUT_ERROR || t->outcome == OUT_PENDING
 						  ? "error" : "failure";
 
@@ -282,6 +311,11 @@ int report_test_logs(const char *dir, const struct run_result *r)
 			return -ENOMEM;
 		err = write_file_atomic(p, t->output.data ? t->output.data : "", t->output.len,
 					0644);
+		if (!err && t->san.len) {
+			cleanup_free char *sp = xasprintf("%s/%03u-%s.sanitizer.log", tdir, t->num, name);
+
+			err = sp ? write_file_atomic(sp, t->san.data, t->san.len, 0644) : -ENOMEM;
+		}
 	}
 	return err;
 }

@@ -7,6 +7,7 @@ static const char *const outcome_names[OUT__COUNT] = {
 	[OUT_PENDING] = "pending", [OUT_PASS] = "pass",     [OUT_FAIL] = "fail",
 	[OUT_SKIP] = "skip",	   [OUT_TIMEOUT] = "timeout", [OUT_CRASH] = "crash",
 	[OUT_PANIC] = "kernel-panic", [OUT_ERROR] = "error",
+	[OUT_SAN_OVERRIDE] = "sanitizer-exit-override", [OUT_XFAIL] = "xfail",
 };
 
 static const char *const status_names[RUN__COUNT] = {
@@ -32,8 +33,10 @@ const char *run_status_name(enum run_status s)
 
 void run_result_free(struct run_result *r)
 {
-	for (unsigned int i = 0; i < r->ntests; i++)
+	for (unsigned int i = 0; i < r->ntests; i++) {
 		buf_free(&r->tests[i].output);
+		buf_free(&r->tests[i].san);
+	}
 	free(r->tests);
 	free(r->splats);
 	r->tests = NULL;
@@ -73,8 +76,13 @@ int run_result_exit_code(const struct run_result *r)
 		break;
 	}
 	run_result_counts(r, c);
-	if (c[OUT_FAIL] || c[OUT_TIMEOUT] || c[OUT_CRASH] || c[OUT_PANIC] || c[OUT_ERROR] ||
-	    c[OUT_PENDING])
-		return EXIT_TEST_FAILED;
+	for (int i = 0; i < OUT__COUNT; i++)
+		if (c[i] && outcome_is_failure((enum outcome)i))
+			return EXIT_TEST_FAILED;
 	return EXIT_OK;
+}
+
+bool outcome_is_failure(enum outcome o)
+{
+	return o != OUT_PASS && o != OUT_SKIP && o != OUT_XFAIL;
 }

@@ -20,6 +20,8 @@ enum outcome {
 	OUT_CRASH,     /* the test was killed by a signal */
 	OUT_PANIC,     /* the kernel panicked while this test ran */
 	OUT_ERROR,     /* no result: the guest died or the channel broke */
+	OUT_SAN_OVERRIDE, /* failed only because LeakSanitizer rewrote a child's exit status */
+	OUT_XFAIL,     /* failed exactly the way its manifest says it is known to */
 	OUT__COUNT,
 };
 
@@ -39,6 +41,12 @@ struct test_result {
 	struct buf output;       /* everything the test wrote */
 	enum splat_kind splat;   /* first kernel splat attributed to it */
 	char splat_line[256];
+	char expect[64];         /* known failure from the manifest, or "" */
+	struct buf san;          /* sanitizer logs, "=== sanitizer log FILE ===" sections */
+	char san_last[128];      /* file of the last san frame */
+	bool has_rate;           /* a "kta-rate:" line: a measurement */
+	unsigned long rate_failures, rate_iterations;
+	double rate_lo, rate_hi; /* 95% Wilson score interval of the failure rate */
 };
 
 enum run_status {
@@ -96,6 +104,8 @@ struct run_result {
 };
 
 void run_result_free(struct run_result *r);
+/* Did this outcome fail the run? */
+bool outcome_is_failure(enum outcome o);
 /* Counts per outcome, and the process exit code for this run. */
 void run_result_counts(const struct run_result *r, unsigned int counts[OUT__COUNT]);
 int run_result_exit_code(const struct run_result *r);

@@ -5,6 +5,7 @@
  * stop and one path that kills QEMU.
  */
 #include "vm.h"
+#include "classify.h"
 #include "ktap.h"
 #include "log.h"
 #include "proto.h"
@@ -118,6 +119,18 @@ static void on_out(struct session *s, const struct rec *r)
 	buf_append(&t->output, nl + 1, r->len - off);
 }
 
+static void on_san(struct session *s, const struct rec *r)
+{
+	const char *nl = memchr(r->payload, '\n', r->len), *sp = memchr(r->payload, ' ', r->len);
+	struct test_result *t = test_by_num(s, strtoul(r->payload, NULL, 10));
+	char file[128];
+
+	if (!t || !nl || !sp || sp > nl || t->san.len > MAX_OUTPUT)
+		return;
+	snprintf(file, sizeof(file), "%.*s", (int)(nl - sp - 1), sp + 1);
+	san_append(t, file, nl + 1, r->len - (size_t)(nl + 1 - r->payload));
+}
+
 static void set_outcome_from_result(struct test_result *t, const struct rec *r,
 				    const struct ktap_line *k)
 {
@@ -197,6 +210,9 @@ static int on_record(const struct rec *r, void *ctx)
 		pr_debug("agent: %s", r->payload);
 		write_fd(s->diag_log, r->payload, r->len);
 		write_fd(s->diag_log, "\n", 1);
+		break;
+	case REC_SAN:
+		on_san(s, r);
 		break;
 	case REC_END:
 		s->end = true;
@@ -624,6 +640,8 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 		goto out;
 	classify(&s, &q);
 	attribute_splats(&s);
+	for (unsigned int i = 0; i < res->ntests; i++)
+		classify_test(&res->tests[i]);
 	if (s.qemu_err.len)
 		write_artifact(cfg->artifacts, "qemu-stderr.log", s.qemu_err.data);
 out:

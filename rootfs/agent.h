@@ -22,6 +22,8 @@
 #define AGENT_OUT_CHUNK 4096          /* largest `out` payload, "N\n" included */
 #define AGENT_OUT_CAP (1u << 20)      /* output forwarded per test */
 #define AGENT_PORT_WAIT_MS 5000       /* the port may appear after PID 1 starts */
+#define AGENT_SAN_DIR "/tmp/kta-san"  /* sanitizer logs: <dir>/<test number>/ */
+#define AGENT_SAN_CAP (1u << 20)      /* sanitizer log bytes forwarded per test */
 
 #define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
 
@@ -53,6 +55,8 @@ struct plan_test {
 	char *name;
 	char *path;
 	char **argv;             /* path, args..., NULL */
+	char **env;              /* KEY=VALUE from `tenv` lines before it */
+	size_t nenv;
 };
 
 struct plan {
@@ -60,6 +64,8 @@ struct plan {
 	size_t nenv;
 	struct plan_test *tests;
 	size_t ntests;
+	char **pending_env;      /* `tenv` lines waiting for their test */
+	size_t npending;
 };
 
 struct tally {
@@ -103,9 +109,14 @@ void agent_warn(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
 /* agent_plan.c: /kta/plan. */
 int plan_load(struct agent *a, const char *path);
 /* A test's environment: PATH, HOME=/tmp and KTA_TEST=<name>, then the
- * plan's env lines, which may override them. The array and *kta_test are
- * the caller's to free; NULL when out of memory. */
-char **plan_env(const struct plan *pl, const struct plan_test *t, char **kta_test);
+ * plan's env lines and the test's tenv lines, which may override them, then
+ * the sanitizer log paths. The array and the NULL-terminated *owned strings
+ * are the caller's to free; NULL when out of memory. */
+char **plan_env(const struct plan *pl, const struct plan_test *t, char ***owned);
+
+/* agent_san.c: sanitizer logs, one directory per test. */
+int san_prepare(const struct plan_test *t);
+void san_forward(struct agent *a, const struct plan_test *t);
 
 /* agent_run.c: one test, from fork to result frame and cleanup. */
 void run_test(struct agent *a, const struct plan_test *t);

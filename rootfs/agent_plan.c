@@ -3,7 +3,12 @@
  *
  *   # kta plan v1
  *   env KEY=VALUE                              any number; for every test
+ *   tenv KEY=VALUE                             for the next test line only
  *   test <timeout_s> <name> <path> [args...]   one per test, in run order
+ *
+ * Every test also gets ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS with a
+ * log_path in its own directory (agent_san.c), appended to any value the
+ * plan gives, so sanitizer reports reach the host tagged with their test.
  *
  * Fields are separated by spaces or tabs, with no quoting; an env line's
  * KEY=VALUE runs to the end of the line, so a value may hold spaces. Blank
@@ -27,21 +32,21 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-static int add_env(struct plan *pl, const char *kv)
+static int add_env(char ***envp, size_t *nenv, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	char **env;
 
 	if (!eq || eq == kv)
 		return -EINVAL;
-	env = realloc(pl->env, (pl->nenv + 1) * sizeof(*env));
+	env = realloc(*envp, (*nenv + 1) * sizeof(*env));
 	if (!env)
 		return -ENOMEM;
-	pl->env = env;
-	pl->env[pl->nenv] = strdup(kv);
-	if (!pl->env[pl->nenv])
+	*envp = env;
+	env[*nenv] = strdup(kv);
+	if (!env[*nenv])
 		return -ENOMEM;
-	pl->nenv++;
+	(*nenv)++;
 	return 0;
 }
 
@@ -76,6 +81,10 @@ static int add_test(struct plan *pl, char **words, size_t n)
 		if (!t->argv[i - 2])
 			goto nomem;
 	}
+	t->env = pl->pending_env;
+	t->nenv = pl->npending;
+	pl->pending_env = NULL;
+	pl->npending = 0;
 	pl->ntests++;
 	return 0;
 nomem:
@@ -100,7 +109,12 @@ static int parse_line(struct agent *a, char *line)
 	if (!strncmp(line, "env", 3) && is_space(line[3])) {
 		for (rest = line + 4; is_space(*rest); rest++)
 			;
-		return add_env(&a->plan, rest);
+		return add_env(&a->plan.env, &a->plan.nenv, rest);
+	}
+	if (!strncmp(line, "tenv", 4) && is_space(line[4])) {
+		for (rest = line + 5; is_space(*rest); rest++)
+			;
+		return add_env(&a->plan.pending_env, &a->plan.npending, rest);
 	}
 	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (n == sizeof(words) / sizeof(words[0]))
@@ -158,30 +172,68 @@ int plan_load(struct agent *a, const char *path)
 	return 0;
 }
 
-char **plan_env(const struct plan *pl, const struct plan_test *t, char **kta_test)
+/* Set KEY=VALUE in env[0..*n), replacing an earlier KEY. */
+static void env_set(char **env, size_t *n, char *kv)
 {
-	char **env = calloc(pl->nenv + 4, sizeof(*env));
-	size_t n = 0;
+	size_t klen = (size_t)(strchr(kv, '=') - kv) + 1, j;
 
-	*kta_test = malloc(strlen(t->name) + sizeof("KTA_TEST="));
-	if (!env || !*kta_test) {
-		free(env);
-		free(*kta_test);
-		return NULL;
-	}
-	strcpy(stpcpy(*kta_test, "KTA_TEST="), t->name);
+	for (j = 0; j < *n; j++)
+		if (!strncmp(env[j], kv, klen))
+			break;
+	env[j] = kv;
+	if (j == *n)
+		(*n)++;
+}
+
+static const char *env_get(char **env, size_t n, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t j = 0; j < n; j++)
+		if (!strncmp(env[j], key, klen) && env[j][klen] == '=')
+			return env[j] + klen + 1;
+	return NULL;
+}
+
+char **plan_env(const struct plan *pl, const struct plan_test *t, char ***owned)
+{
+	static const char *const san[][2] = {
+		{ "ASAN_OPTIONS", "asan" }, { "LSAN_OPTIONS", "lsan" }, { "UBSAN_OPTIONS", "ubsan" },
+	};
+	size_t cap = pl->nenv + t->nenv + 8, n = 0, nowned = 0;
+	char **env = calloc(cap, sizeof(*env));
+
+	*owned = calloc(5, sizeof(**owned));
+	if (!env || !*owned)
+		goto nomem;
+	(*owned)[nowned] = malloc(strlen(t->name) + sizeof("KTA_TEST="));
+	if (!(*owned)[nowned])
+		goto nomem;
+	strcpy(stpcpy((*owned)[nowned], "KTA_TEST="), t->name);
 	env[n++] = (char *)AGENT_PATH_ENV;
 	env[n++] = (char *)"HOME=/tmp";
-	env[n++] = *kta_test;
-	for (size_t i = 0; i < pl->nenv; i++) {
-		size_t klen = (size_t)(strchr(pl->env[i], '=') - pl->env[i]) + 1, j;
+	env[n++] = (*owned)[nowned++];
+	for (size_t i = 0; i < pl->nenv; i++)
+		env_set(env, &n, pl->env[i]);
+	for (size_t i = 0; i < t->nenv; i++)
+		env_set(env, &n, t->env[i]);
+	for (size_t i = 0; i < sizeof(san) / sizeof(san[0]); i++) {
+		const char *old = env_get(env, n, san[i][0]);
+		char *kv;
 
-		for (j = 0; j < n; j++)
-			if (!strncmp(env[j], pl->env[i], klen))
-				break;
-		env[j] = pl->env[i];
-		if (j == n)
-			n++;
+		if (asprintf(&kv, "%s=%s%slog_path=%s/%u/%s", san[i][0], old ? old : "",
+			     old && *old ? ":" : "", AGENT_SAN_DIR, t->num, san[i][1]) < 0)
+			goto nomem;
+		(*owned)[nowned++] = kv;
+		env_set(env, &n, kv);
 	}
 	return env;
+nomem:
+	if (*owned)
+		for (size_t i = 0; i < nowned; i++)
+			free((*owned)[i]);
+	free(*owned);
+	*owned = NULL;
+	free(env);
+	return NULL;
 }

@@ -81,12 +81,17 @@ static __attribute__((noreturn)) void child(const struct plan_test *t, int out, 
 
 static int spawn(struct agent *a, struct test_state *s)
 {
-	char *kta_test = NULL, **env = plan_env(&a->plan, s->t, &kta_test);
+	char **owned = NULL, **env = plan_env(&a->plan, s->t, &owned);
 	int pipefd[2], err = 0;
 	pid_t pid;
 
 	if (!env)
 		return -ENOMEM;
+	err = san_prepare(s->t);
+	if (err)
+		agent_diag(a, "cannot create the sanitizer log directory of test %u: %s",
+			   s->t->num, strerror(-err));
+	err = 0;
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		err = -errno;
 		goto out;
@@ -106,7 +111,9 @@ static int spawn(struct agent *a, struct test_state *s)
 	close(pipefd[1]);
 out:
 	free(env);
-	free(kta_test);
+	for (size_t i = 0; owned[i]; i++)
+		free(owned[i]);
+	free(owned);
 	return err;
 }
 
@@ -384,6 +391,7 @@ void run_test(struct agent *a, const struct plan_test *t)
 		wait_test(a, &s);
 		cleanup_test(a, &s);
 	}
+	san_forward(a, t);
 	send_result(a, &s);
 	sys_kmsg(a, "kta: end %u", t->num);
 }

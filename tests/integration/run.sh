@@ -153,6 +153,11 @@ case_bad_input() {
 	head -c 64 /dev/zero >>"$work/arm64-prog"
 	chmod +x "$work/arm64-prog"
 	echo hello >"$work/not-exec"
+	echo 'int kta_missing(void) { return 0; }' >"$work/m.c"
+	echo 'int kta_missing(void); int main(void) { return kta_missing(); }' >"$work/n.c"
+	gcc -shared -fPIC -o "$work/libkta_missing.so" "$work/m.c" &&
+		gcc -o "$work/needs-missing-lib" "$work/n.c" -L"$work" -lkta_missing &&
+		rm "$work/libkta_missing.so"
 	local args
 	while IFS='|' read -r name want pattern args; do
 		# shellcheck disable=SC2086
@@ -166,10 +171,18 @@ notkernel|128|not a Linux kernel image for x86_64|--kernel /etc/passwd --test $T
 badarch|128|unknown architecture .vax.|--arch vax --test $T/pass
 notest|128|test .*/no-such-test. does not exist|--test $work/no-such-test
 wrongarch|128|built for ELF machine 183, not for x86_64|--test $work/arm64-prog
-dynamic|128|dynamically linked|--test /bin/true
+nolib|128|library .libkta_missing.so. needed by .*not found|--test $work/needs-missing-lib
 notexec|128|is not executable|--test $work/not-exec
 badversion|128|Debian has no 5.4 kernel for amd64|--kernel-version 5.4 --test $T/pass
 EOF
+}
+
+case_dynamic() {
+	# Dynamically linked programs get their loader and libraries.
+	kta_run dyn --test /bin/true --test /usr/bin/env
+	check "dynamic executables: both pass" rc_is dyn 0
+	check "dynamic executables: env shows the per-test sanitizer log path" \
+		has "$work/dyn.art/tests/002-env.log" '^ASAN_OPTIONS=log_path=/tmp/kta-san/2/asan$'
 }
 
 case_kvm_probe() {
@@ -190,7 +203,7 @@ case_debian_61() {
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure kvm_probe debian_61)
+[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic kvm_probe debian_61)
 for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"

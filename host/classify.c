@@ -1,0 +1,150 @@
+/* Output-based classification. The strings matched here are the ones our
+ * guest suites print (kta-rate:, kta-child:) and the sanitizers' own report
+ * banners; anything else in a test's output is left alone. */
+#include "classify.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void wilson95(unsigned long k, unsigned long n, double *lo, double *hi)
+{
+	const double z = 1.959963984540054;
+	double p, denom, centre, half;
+
+	if (!n) {
+		*lo = 0;
+		*hi = 1;
+		return;
+	}
+	p = (double)k / (double)n;
+	denom = 1 + z * z / (double)n;
+	centre = (p + z * z / (2.0 * (double)n)) / denom;
+	half = z * sqrt(p * (1 - p) / (double)n + z * z / (4.0 * (double)n * (double)n)) / denom;
+	*lo = centre - half < 0 ? 0 : centre - half;
+	*hi = centre + half > 1 ? 1 : centre + half;
+}
+
+void san_append(struct test_result *t, const char *file, const char *data, size_t len)
+{
+	if (strcmp(t->san_last, file)) {
+		snprintf(t->san_last, sizeof(t->san_last), "%s", file);
+		buf_printf(&t->san, "=== sanitizer log %s ===\n", file);
+	}
+	buf_append(&t->san, data, len);
+}
+
+/* The last line starting with prefix; returns its start or NULL. */
+static const char *last_line(const struct buf *b, const char *prefix)
+{
+	const char *found = NULL, *p = b->data, *end = b->data + b->len;
+	size_t n = strlen(prefix);
+
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if ((size_t)(end - p) >= n && !memcmp(p, prefix, n))
+			found = p;
+		p = nl ? nl + 1 : NULL;
+	}
+	return found;
+}
+
+static void parse_rate(struct test_result *t)
+{
+	const char *l = last_line(&t->output, "kta-rate: ");
+	unsigned long f, n;
+
+	if (!l || sscanf(l, "kta-rate: failures=%lu iterations=%lu", &f, &n) != 2 || f > n)
+		return;
+	t->has_rate = true;
+	t->rate_failures = f;
+	t->rate_iterations = n;
+	wilson95(f, n, &t->rate_lo, &t->rate_hi);
+}
+
+/* The section of t->san for a file named <tool>.<pid>, or NULL. */
+static const char *san_section(const struct test_result *t, long pid, const char **end)
+{
+	const char *p = t->san.data, *e = t->san.data + t->san.len;
+
+	while (p && p < e) {
+		const char *h = memmem(p, (size_t)(e - p), "=== sanitizer log ", 18), *nl, *dot;
+
+		if (!h)
+			return NULL;
+		nl = memchr(h, '\n', (size_t)(e - h));
+		if (!nl)
+			return NULL;
+		dot = memrchr(h, '.', (size_t)(nl - h));
+		if (dot && strtol(dot + 1, NULL, 10) == pid) {
+			const char *next = memmem(nl, (size_t)(e - nl), "=== sanitizer log ", 18);
+
+			*end = next ? next : e;
+			return nl + 1;
+		}
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+static bool has(const char *p, const char *end, const char *needle)
+{
+	return p && memmem(p, (size_t)(end - p), needle, strlen(needle));
+}
+
+static void detect_override(struct test_result *t)
+{
+	const char *l = last_line(&t->output, "kta-child: "), *sec, *end = NULL;
+	long pid;
+	int status, failed;
+
+	if (!l || sscanf(l, "kta-child: pid=%ld status=%d assertions_failed=%d", &pid, &status,
+			 &failed) != 3)
+		return;
+	if (status != 1 || failed != 0)
+		return;
+	sec = san_section(t, pid, &end);
+	if (!has(sec, end, "LeakSanitizer: detected memory leaks"))
+		return;
+	t->outcome = OUT_SAN_OVERRIDE;
+	snprintf(t->reason, sizeof(t->reason),
+		 "child %ld exited 1 only because LeakSanitizer reported leaks at exit(); "
+		 "no assertion failed in it (use _exit() in forked children)",
+		 pid);
+}
+
+void classify_test(struct test_result *t)
+{
+	const char *e = t->san.data + t->san.len;
+
+	parse_rate(t);
+	if (t->outcome == OUT_FAIL && t->exit_code > 0)
+		detect_override(t);
+	if (t->outcome == OUT_PASS &&
+	    (has(t->san.data, e, "ERROR: AddressSanitizer") || has(t->san.data, e, "runtime error:"))) {
+		t->outcome = OUT_FAIL;
+		snprintf(t->reason, sizeof(t->reason),
+			 "the test passed but a sanitizer reported an error (see its sanitizer log)");
+	}
+	if (!t->expect[0])
+		return;
+	if (!strcmp(t->expect, "sanitizer-exit-override") && t->outcome == OUT_SAN_OVERRIDE) {
+		t->outcome = OUT_XFAIL;
+		return;
+	}
+	if (t->outcome == OUT_PASS) {
+		t->outcome = OUT_FAIL;
+		snprintf(t->reason, sizeof(t->reason), "expected %s, but the test passed",
+			 t->expect);
+	} else if (t->outcome != OUT_SKIP) {
+		char r[sizeof(t->reason)];
+
+		snprintf(r, sizeof(r), "expected %s, got %s: %s", t->expect,
+			 outcome_name(t->outcome), t->reason);
+		memcpy(t->reason, r, sizeof(r));
+		if (t->outcome != OUT_FAIL && t->outcome != OUT_SAN_OVERRIDE)
+			return;
+		t->outcome = OUT_FAIL;
+	}
+}

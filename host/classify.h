@@ -1,0 +1,25 @@
+/* Test-level judgement from what a test printed: measurement rates, and
+ * failures that are the sanitizer's doing rather than the test's. Pure
+ * functions over one test_result, unit-tested.
+ */
+#ifndef KTA_CLASSIFY_H
+#define KTA_CLASSIFY_H
+
+#include "results.h"
+
+/* 95% Wilson score interval for k failures in n trials. */
+void wilson95(unsigned long k, unsigned long n, double *lo, double *hi);
+
+/* Refine a finished test's outcome:
+ * - "kta-rate: failures=F iterations=N" makes it a measurement (rate + CI);
+ * - a failure whose "kta-child: pid=P status=1 assertions_failed=0" child
+ *   has a LeakSanitizer report becomes OUT_SAN_OVERRIDE;
+ * - an AddressSanitizer/UBSan error report fails a passing test;
+ * - the manifest's expectation turns the expected failure into OUT_XFAIL,
+ *   and anything else into a failure that says what was expected. */
+void classify_test(struct test_result *t);
+
+/* Append a san frame's payload ("N file\n" already stripped) to t->san. */
+void san_append(struct test_result *t, const char *file, const char *data, size_t len);
+
+#endif
