@@ -37,7 +37,12 @@ HOST_SAN_OBJS := $(patsubst host/%.c,$(O)/host-san/%.o,$(HOST_SRCS))
 
 AGENT_SRCS := $(wildcard rootfs/*.c) host/proto.c
 GUEST_DIR := $(O)/$(ARCH)
-GUEST_TESTS := $(patsubst guest-tests/%.c,$(GUEST_DIR)/tests/%,$(wildcard guest-tests/*.c))
+GUEST_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE -Iguest-tests
+# Each guest suite is guest-tests/<suite>/ with a suite.txt manifest and a
+# <suite>.mk fragment that adds its binaries to SUITE_TARGETS; everything a
+# suite needs lands in $(SUITE_OUT)/<suite>/ next to its manifest.
+SUITE_OUT := $(GUEST_DIR)/suites
+SUITE_TARGETS :=
 GUEST_TESTDATA := $(patsubst tests/guest/%.c,$(GUEST_DIR)/testdata/%,$(wildcard tests/guest/*.c)) \
 	$(patsubst tests/guest/%.sh,$(GUEST_DIR)/testdata/%,$(wildcard tests/guest/*.sh))
 
@@ -49,6 +54,9 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 
 KTA := $(O)/kta
 
+-include mk/bpf.mk
+include $(wildcard guest-tests/*/*.mk)
+
 .PHONY: all host guest deps deps-check vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
 	integration bench fuzz clean format-check acceptance
@@ -56,7 +64,7 @@ KTA := $(O)/kta
 all: host guest
 
 host: $(KTA)
-guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTS) $(GUEST_TESTDATA)
+guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTDATA) $(SUITE_TARGETS)
 
 # Packages: installed once, then only checked (cheap) on every run.
 deps:
@@ -89,10 +97,9 @@ $(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -static -o $@ $(AGENT_SRCS)
 
-$(GUEST_DIR)/tests/%: guest-tests/%.c $(wildcard guest-tests/*.h)
+$(SUITE_OUT)/%/suite.txt: guest-tests/%/suite.txt
 	@mkdir -p $(dir $@)
-	$(if $(Q),@echo "  CC      $@")
-	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -static -o $@ $<
+	$(Q)install -m 0644 $< $@
 
 $(GUEST_DIR)/testdata/%: tests/guest/%.c
 	@mkdir -p $(dir $@)

@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # `make vm-test`: boot a kernel (KERNEL=path, else Debian's KVERSION, default
-# 7.3) and run the guest suites in it. Exit status is kta's (0: all passed).
+# 7.3) and run the guest suites in it: SUITE=asan, SUITE=sockmap, ... or all
+# of them (the default). Exit status is kta's (0: all passed).
 set -u
 O=${O:-build}
 ARCH=${ARCH:-x86_64}
 KVERSION=${KVERSION:-7.3}
-tests=("$O/$ARCH"/tests/*)
+SUITE=${SUITE:-all}
+dir=$O/$ARCH/suites
+args=()
+if [ "$SUITE" = all ]; then
+	for m in "$dir"/*/suite.txt; do args+=(--suite "$m"); done
+else
+	for s in ${SUITE//,/ }; do
+		[ -f "$dir/$s/suite.txt" ] || {
+			echo "vm-test: no suite '$s' (have: $(ls "$dir" | tr '\n' ' '))" >&2
+			exit 2
+		}
+		args+=(--suite "$dir/$s/suite.txt")
+	done
+fi
 kernel=(--kernel-version "$KVERSION")
 [ -n "${KERNEL:-}" ] && kernel=(--kernel "$KERNEL")
 mkdir -p kta-out
 # shellcheck disable=SC2086
 exec "$O/kta" run --arch "$ARCH" "${kernel[@]}" \
 	--json kta-out/vm-test.json --junit kta-out/vm-test.junit.xml \
-	${KTA_ARGS:-} "${tests[@]/#/--test=}"
+	${KTA_ARGS:-} "${args[@]}"

@@ -10,7 +10,7 @@ ARCH=${ARCH:-x86_64}
 KTA=${KTA:-$O/kta-san}
 G=$O/$ARCH
 T=$G/testdata
-S=$G/tests
+S=$G/suites/smoke
 work=$(mktemp -d /tmp/kta-itest.XXXXXX)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
