@@ -4,5 +4,6 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
+int cmd_source(int argc, char **argv);
 
 #endif

@@ -182,6 +182,9 @@ static int add_deps(struct initramfs *fs, struct libset *s, const struct arch_pr
 	err = read_file(host_path, &b, 64 << 20);
 	if (err)
 		return err;
+	/* Scripts run under the guest's busybox: nothing to add. */
+	if (!depth && b.len >= 2 && b.data[0] == '#' && b.data[1] == '!')
+		return 0;
 	err = elf_deps_parse(b.data, b.len, &d);
 	if (err) {
 		pr_err("`%s` is not an ELF file kta can read", host_path);

@@ -25,6 +25,7 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run, "boot a kernel and run tests in it" },
 	{ "kernel", cmd_kernel, "fetch or list prebuilt Debian kernels (kernel fetch|list)" },
+	{ "source", cmd_source, "fetch or list Debian source packages, e.g. libbpf (source fetch|list)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 };

@@ -6,6 +6,7 @@
 #ifndef KTA_SOURCE_H
 #define KTA_SOURCE_H
 
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -478,15 +478,16 @@ static int unpack(const struct sfetch *f, const char *pkg, const char *version, 
 		return -ENOENT;
 	}
 	{
-		char *argv[] = { "dpkg-source", "--no-check", "-x", g.gl_pathv[0], src, NULL };
+		/* apt verified every file against the signed Sources index;
+		 * dpkg-source checks them against the .dsc once more and, with
+		 * no uploader keyring installed, only warns about the
+		 * signature (in out, shown on failure). */
+		char *argv[] = { "dpkg-source", "-x", g.gl_pathv[0], src, NULL };
 
-		/* --no-check: apt already verified every file against the
-		 * signed index; dpkg-source would only add a warning about
-		 * the uploader's key, which is not installed. */
 		st = run_command(argv, &out);
 	}
 	err = st == 0 ? 0 : st < 0 ? st : -EIO;
-	if (err) {
+	if (err && !interrupted) {
 		if (st == 127 || st == -ENOENT)
 			pr_err("cannot run dpkg-source: install the dpkg-dev package");
 		else
@@ -554,8 +555,8 @@ static int fetch_locked(struct sfetch *f, const char *name, const char *want, st
 	err = resolve(f, name, want, pkg, version, &size);
 	if (!err && !entry_load(f, pkg, version, out))
 		goto hit;
-	if (err == SOURCE_ENOPKG || err == -EINTR)
-		return err;
+	if (err == SOURCE_ENOPKG || interrupted)
+		return err ?: -EINTR;
 	if (err) {
 		/* No usable lists: choose among what is cached. */
 		if (cached_best(f, name, want, out)) {
@@ -623,6 +624,7 @@ int source_fetch(const char *name, const char *want, struct source_entry *out, i
 	if (interrupted) {
 		*sig = interrupted;
 		err = -EINTR;
+		pr_err("interrupted by %s; the partial fetch was removed", strsignal(*sig));
 	}
 	sfetch_done(&f);
 	signals_restore(&ss);
@@ -655,9 +657,13 @@ int source_list(const char *name, struct source_avail **out, size_t *n, char *sr
 		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
 		struct source_entry e;
 		char pkg[128], ver[96];
+		bool ok = !deb822_field(s, len, "Package", pkg, sizeof(pkg)) &&
+			  !deb822_field(s, len, "Version", ver, sizeof(ver)) && valid_version(ver);
 
-		if (!deb822_field(s, len, "Package", pkg, sizeof(pkg)) &&
-		    !deb822_field(s, len, "Version", ver, sizeof(ver)) && valid_version(ver)) {
+		/* The same version in several suites is one version. */
+		for (size_t i = 0; ok && i < k; i++)
+			ok = strcmp(v[i].version, ver) != 0;
+		if (ok) {
 			struct source_avail *nv = realloc(v, (k + 1) * sizeof(*v));
 
 			if (!nv) {

@@ -9,8 +9,15 @@ ARCH=${ARCH:-x86_64}
 # qemu-system-x86: the x86_64 guest; busybox-static: the guest's shell and
 # tools; xz-utils/zstd/gzip: compressed kernel modules; cpio: the bench's
 # baseline initramfs; procps: pgrep/pkill in the integration tests.
+# The BPF toolchain (mk/bpf.mk, docs/toolchain.md): clang-19 compiles BPF
+# programs, llvm-19 strips their DWARF (llvm-strip-19), bpftool generates
+# skeletons; dpkg-dev unpacks libbpf's Debian source (dpkg-source), built
+# static against libelf-dev and zlib1g-dev (their .a files serve the static
+# guest programs; Debian 12's libelf needs no libzstd); pkg-config names
+# libelf's own dependencies.
 pkgs=(build-essential make gcc libc6-dev xz-utils zstd gzip cpio procps busybox-static
-      qemu-system-x86 ca-certificates debian-archive-keyring)
+      qemu-system-x86 ca-certificates debian-archive-keyring
+      clang-19 llvm-19 bpftool dpkg-dev libelf-dev zlib1g-dev pkg-config)
 case "$ARCH" in
 x86_64 | amd64) ;;
 *) echo "deps.sh: unknown ARCH '$ARCH' (known: x86_64)" >&2; exit 2 ;;

@@ -26,7 +26,7 @@
 #ifndef KTA_ASAN_CHILD_H
 #define KTA_ASAN_CHILD_H
 
-#include "../kta_test.h"
+#include "kta_test.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -93,10 +93,12 @@ static inline int kta_have_fs(const char *type)
  * cannot end up in the caller's frame. */
 static __attribute__((noinline)) void kta_child_leak(const char *what)
 {
-	char *note = NULL;
+	size_t len = strlen(what) + 32;
+	char *note = malloc(len);
 
-	if (asprintf(&note, "kta child %d: %s", (int)getpid(), what) < 0)
+	if (!note)
 		return;
+	snprintf(note, len, "kta child %d: %s", (int)getpid(), what);
 	/* Make the block's contents matter, so the compiler keeps it. */
 	__asm__ volatile("" : : "r"(note) : "memory");
 	note = NULL;

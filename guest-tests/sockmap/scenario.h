@@ -1,0 +1,76 @@
+/* One iteration of the multi-channel sockmap scenario (the upstream
+ * sockmap_basic "sockmap {tcp,udp} multi channels" test): two connected
+ * loopback socket pairs c0/p0 and c1/p1, p0 and p1 in the sockmap whose
+ * verdict program redirects p0's ingress into p1's. 2 bytes go c1 -> p1 on the
+ * native path, 8 bytes c0 -> p0 -> (redirect) p1, and p1 is read the way the
+ * chosen variant reads it. Then a check phase sends 10 more bytes, waits
+ * until all are queued and checks what FIONREAD reports.
+ *
+ * Functions return 0 or a negative errno for errors of the setup (a socket
+ * call that cannot fail on a sane kernel); what the kernel did to the data is
+ * in struct sm_result, never an error.
+ */
+#ifndef KTA_SOCKMAP_SCENARIO_H
+#define KTA_SOCKMAP_SCENARIO_H
+
+#include <stdbool.h>
+
+enum sm_proto { SM_TCP, SM_UDP };
+
+enum sm_variant {
+	SM_SINGLE,   /* one recv of all 10 bytes: the test before 7.3.4 */
+	SM_TWOSTAGE, /* Debian's 7.3.4 test as it is: ~30 ms FIONREAD waits */
+	SM_LOOP,     /* the fix: accumulate across recvs, 5 s poll each */
+};
+
+/* What can go wrong in one iteration; an iteration may show several. */
+enum sm_fail {
+	SM_F_SHORT,    /* the variant's reads returned < 10 bytes; the rest came later */
+	SM_F_MISMATCH, /* 10 bytes, but not the ones sent, or not in order */
+	SM_F_LOST,     /* bytes still missing after waiting 5 s */
+	SM_F_FIONREAD, /* FIONREAD broke its promise with all data queued */
+	SM_F_ERROR,    /* recv() or poll() failed (not a timeout) */
+	SM_NR_FAIL
+};
+
+/* The upstream test's own timing-dependent assertions, recorded for the
+ * variants that reproduce it (single, twostage): would they have failed? */
+enum sm_assert {
+	SM_A_PARTIAL, /* "ioctl(FIONREAD) partial return": 2 after c1's 2 bytes */
+	SM_A_FULL,    /* "ioctl(FIONREAD) full return": 10 (TCP) or 2 (UDP) */
+	SM_A_SECOND,  /* "second ioctl(FIONREAD) full return": 8 (UDP) */
+	SM_NR_ASSERT
+};
+
+#define SM_BYTES 10           /* 2 native + 8 redirected */
+#define SM_NATIVE_BYTES 2
+#define SM_WAIT_MS 5000       /* the real timeout of every wait of ours */
+
+struct sm_pairs {
+	int c0, p0; /* c0 sends; p0 is in the map (slot 0), redirected to p1 */
+	int c1, p1; /* c1 sends; p1 is in the map (slot 1) and is read */
+};
+
+struct sm_result {
+	unsigned int fails;   /* bit (1 << enum sm_fail) per failure seen */
+	unsigned int asserts; /* bit (1 << enum sm_assert) per upstream assertion */
+	int got;              /* bytes the variant's own reads returned */
+	long long late_us;    /* SM_F_SHORT: wait for the rest after the short read */
+	char detail[SM_NR_FAIL][160];
+};
+
+/* Fresh connected pairs (TCP: accepted from a listener that is then closed;
+ * UDP: both ends bound and connected), all -1 on error. */
+int sm_pairs_open(enum sm_proto proto, struct sm_pairs *sp);
+void sm_pairs_close(struct sm_pairs *sp);
+
+/* Sends, reads p1 with the variant, classifies, then runs the check phase. */
+int sm_iteration(enum sm_proto proto, enum sm_variant variant, const struct sm_pairs *sp,
+		 struct sm_result *res);
+
+const char *sm_proto_name(enum sm_proto proto);
+const char *sm_variant_name(enum sm_variant variant);
+const char *sm_fail_name(enum sm_fail f);
+const char *sm_assert_name(enum sm_assert a);
+
+#endif

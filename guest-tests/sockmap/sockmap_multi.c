@@ -1,0 +1,379 @@
+/* sockmap_multi: measures the race behind the flaky BPF selftest
+ * sockmap_basic/"sockmap {tcp,udp} multi channels", and checks our fix.
+ *
+ * Each iteration builds two loopback socket pairs, puts p0 and p1 in a
+ * sockmap whose verdict program redirects p0's ingress into p1's, sends 2
+ * bytes to p1 natively and 8 through p0, and reads p1 (scenario.c):
+ *   single    one recv() of all 10 bytes (the test before Linux 7.3.4);
+ *   twostage  Debian's 7.3.4 test as it is (~30 ms FIONREAD waits);
+ *   loop      the fix: accumulate across recv()s, each after a 5 s poll().
+ * An iteration fails when the variant's reads did not return the 10 bytes
+ * intact, or when the kernel broke a promise: data lost, or FIONREAD wrong
+ * once everything is queued (TCP: all bytes; UDP: the first datagram).
+ *
+ *   sockmap_multi [--proto tcp|udp] [--variant single|twostage|loop]
+ *                 [--iterations N] [--load[=N]] [-v]
+ *
+ * Output: a line per failure class (the first few), a summary, then
+ *   kta-rate: failures=F iterations=N
+ *   kta-metric: iterations_per_sec=X
+ * Exit: 4 (skip) when the kernel lacks what the suite needs; 1 on setup
+ * errors. single and twostage are measurements: 0 whatever their rate of
+ * short reads, but 1 if data was lost or FIONREAD was wrong. loop: 1 on any
+ * failure.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kconfig.h"
+#include "kta_test.h"
+#include "load.h"
+#include "scenario.h"
+#include "sockmap_redir.skel.h"
+#include "sockmap_slots.h"
+
+#define DEFAULT_ITERATIONS 1000
+#define SHOW_PER_CLASS 3   /* failures printed in full per class */
+#define MAX_LOST 10        /* each costs 5 s: give up after this many */
+
+/* The kernel options of kernel-config/sockmap.config, generated at build
+ * time (sockmap.mk) so that the two cannot drift apart. */
+static const char *const required_config[] = {
+#include "sockmap_kconfig.inc"
+};
+
+struct opts {
+	enum sm_proto proto;
+	enum sm_variant variant;
+	unsigned long iterations;
+	int load; /* INT_MIN: none; -1: other vCPUs; N >= 0: N unpinned */
+	bool verbose;
+};
+
+struct tally {
+	unsigned long done, failed, upstream_failed;
+	unsigned long by_fail[SM_NR_FAIL];
+	unsigned long by_assert[SM_NR_ASSERT];
+	long long late_sum_us, late_max_us;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sockmap_multi [--proto tcp|udp] [--variant single|twostage|loop]\n"
+		"                     [--iterations N] [--load[=N]] [-v]\n"
+		"  --proto P        socket type of both pairs (default udp)\n"
+		"  --variant V      how p1 is read (default loop)\n"
+		"  --iterations N   scenarios to run (default $KTA_ITERATIONS, else %d)\n"
+		"  --load           a busy-loop hog on every vCPU but the test's\n"
+		"  --load=N         N unpinned busy-loop hogs\n"
+		"  -v               libbpf's debug output, progress lines\n",
+		DEFAULT_ITERATIONS);
+}
+
+static int parse_ulong(const char *s, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "proto", required_argument, NULL, 'p' },
+		{ "variant", required_argument, NULL, 'V' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "load", optional_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env = getenv("KTA_ITERATIONS");
+	unsigned long n;
+	int c;
+
+	*o = (struct opts){ .proto = SM_UDP, .variant = SM_LOOP, .load = INT_MIN,
+			    .iterations = DEFAULT_ITERATIONS };
+	if (env && *env && parse_ulong(env, &o->iterations)) {
+		fprintf(stderr, "sockmap_multi: bad KTA_ITERATIONS `%s`\n", env);
+		return -EINVAL;
+	}
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!strcmp(optarg, "tcp"))
+				o->proto = SM_TCP;
+			else if (!strcmp(optarg, "udp"))
+				o->proto = SM_UDP;
+			else
+				goto bad;
+			break;
+		case 'V':
+			if (!strcmp(optarg, "single"))
+				o->variant = SM_SINGLE;
+			else if (!strcmp(optarg, "twostage"))
+				o->variant = SM_TWOSTAGE;
+			else if (!strcmp(optarg, "loop"))
+				o->variant = SM_LOOP;
+			else
+				goto bad;
+			break;
+		case 'n':
+			if (parse_ulong(optarg, &o->iterations))
+				goto bad;
+			break;
+		case 'l':
+			if (!optarg) {
+				o->load = -1;
+			} else {
+				if (parse_ulong(optarg, &n) || n > LOAD_MAX_HOGS)
+					goto bad;
+				o->load = (int)n;
+			}
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(KTA_EXIT_PASS);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sockmap_multi: unexpected argument `%s`\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->iterations) {
+		fprintf(stderr, "sockmap_multi: --iterations must be at least 1\n");
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "sockmap_multi: bad value `%s` for --%s\n", optarg ? optarg : "",
+		c == 'p' ? "proto" : c == 'V' ? "variant" : c == 'n' ? "iterations" : "load");
+	usage(stderr);
+	return -EINVAL;
+}
+
+/* Skips (exit 4) when the kernel cannot run the suite: an option of
+ * kernel-config/sockmap.config is off, or, with no configuration to read,
+ * the probes say so. Either way bpf() itself is probed: a config file is
+ * only the host's word for it. */
+static void require_kernel(void)
+{
+	const char *missing, *source;
+	char reason[256];
+	int err, fd;
+
+	err = kconfig_check(required_config,
+			    sizeof(required_config) / sizeof(required_config[0]), &missing,
+			    &source);
+	if (err == 1) {
+		snprintf(reason, sizeof(reason), "kernel lacks %s (per %s)", missing, source);
+		skip(reason);
+	}
+	if (err < 0 && err != -ENOENT)
+		fprintf(stderr, "sockmap_multi: cannot read the kernel config %s: %s; probing\n",
+			source ? source : "", strerror(-err));
+	printf("sockmap_multi: kernel config: %s\n",
+	       err ? "not available, probing instead" : source);
+
+	fd = bpf_map_create(BPF_MAP_TYPE_SOCKMAP, "kta_probe", 4, 4, 1, NULL);
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (errno == ENOSYS)
+		skip("kernel lacks CONFIG_BPF_SYSCALL (bpf() returns ENOSYS)");
+	if (errno == EINVAL)
+		skip("kernel has no BPF_MAP_TYPE_SOCKMAP (needs CONFIG_INET; before 5.13 also "
+		     "CONFIG_BPF_STREAM_PARSER)");
+	/* EPERM and the like: a setup problem, reported by the skeleton load. */
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void record(const struct opts *o, struct tally *t, const struct sm_result *r)
+{
+	const char *tag_p = sm_proto_name(o->proto), *tag_v = sm_variant_name(o->variant);
+
+	t->done++;
+	for (int a = 0; a < SM_NR_ASSERT; a++)
+		if (r->asserts & (1u << a))
+			t->by_assert[a]++;
+	if (r->fails & ((1u << SM_F_SHORT) | (1u << SM_F_MISMATCH) | (1u << SM_F_LOST)) ||
+	    r->asserts)
+		t->upstream_failed++;
+	if (!r->fails)
+		return;
+	t->failed++;
+	for (int f = 0; f < SM_NR_FAIL; f++) {
+		if (!(r->fails & (1u << f)))
+			continue;
+		if (++t->by_fail[f] <= SHOW_PER_CLASS)
+			printf("sockmap_multi: %s/%s: iteration %lu: %s: %s%s\n", tag_p, tag_v,
+			       t->done, sm_fail_name((enum sm_fail)f), r->detail[f],
+			       t->by_fail[f] == SHOW_PER_CLASS ? " (no more of this class shown)"
+							       : "");
+	}
+	if (r->fails & (1u << SM_F_SHORT)) {
+		t->late_sum_us += r->late_us;
+		if (r->late_us > t->late_max_us)
+			t->late_max_us = r->late_us;
+	}
+}
+
+static void report(const struct opts *o, const struct tally *t, double secs)
+{
+	const char *tag_p = sm_proto_name(o->proto), *tag_v = sm_variant_name(o->variant);
+	double rate = secs > 0 ? (double)t->done / secs : 0;
+
+	printf("sockmap_multi: %s/%s: %lu iterations in %.1f s (%.1f/s)\n", tag_p, tag_v, t->done,
+	       secs, rate);
+	printf("sockmap_multi: %s/%s: failed %lu of %lu (short read %lu, data mismatch %lu, "
+	       "data lost %lu, FIONREAD %lu, recv error %lu)\n",
+	       tag_p, tag_v, t->failed, t->done, t->by_fail[SM_F_SHORT],
+	       t->by_fail[SM_F_MISMATCH], t->by_fail[SM_F_LOST], t->by_fail[SM_F_FIONREAD],
+	       t->by_fail[SM_F_ERROR]);
+	if (t->by_fail[SM_F_SHORT])
+		printf("sockmap_multi: %s/%s: after a short read the rest came %.0f us later on "
+		       "average, %lld us at most\n",
+		       tag_p, tag_v, (double)t->late_sum_us / (double)t->by_fail[SM_F_SHORT],
+		       t->late_max_us);
+	if (o->variant != SM_LOOP)
+		printf("sockmap_multi: %s/%s: the upstream test would have failed %lu times "
+		       "(its data checks, or: %s %lu, %s %lu, %s %lu)\n",
+		       tag_p, tag_v, t->upstream_failed, sm_assert_name(SM_A_PARTIAL),
+		       t->by_assert[SM_A_PARTIAL], sm_assert_name(SM_A_FULL),
+		       t->by_assert[SM_A_FULL], sm_assert_name(SM_A_SECOND),
+		       t->by_assert[SM_A_SECOND]);
+	printf("kta-rate: failures=%lu iterations=%lu\n", t->failed, t->done);
+	printf("kta-metric: iterations_per_sec=%.1f\n", rate);
+}
+
+static int run(const struct opts *o, int map_fd, struct tally *t, double *secs)
+{
+	const __u32 slot0 = SOCKMAP_SLOT_P0, slot1 = SOCKMAP_SLOT_P1;
+	struct timespec t0;
+	int err = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 0; i < o->iterations && !err; i++) {
+		struct sm_pairs sp;
+		struct sm_result r;
+
+		err = sm_pairs_open(o->proto, &sp);
+		if (err)
+			break;
+		/* BPF_ANY: the previous iteration's sockets left the map when
+		 * they were closed, but a slot may be taken all the same. */
+		if (bpf_map_update_elem(map_fd, &slot0, &sp.p0, BPF_ANY) ||
+		    bpf_map_update_elem(map_fd, &slot1, &sp.p1, BPF_ANY)) {
+			err = -errno;
+			fprintf(stderr, "sockmap_multi: cannot add the sockets to the sockmap: %s\n",
+				strerror(errno));
+		}
+		err = err ?: sm_iteration(o->proto, o->variant, &sp, &r);
+		sm_pairs_close(&sp);
+		if (err)
+			break;
+		record(o, t, &r);
+		if (t->by_fail[SM_F_LOST] >= MAX_LOST) {
+			printf("sockmap_multi: stopping after %lu iterations: %d lost data, each "
+			       "after a %d ms wait\n", t->done, MAX_LOST, SM_WAIT_MS);
+			break;
+		}
+		if (o->verbose && t->done % 1000 == 0)
+			printf("sockmap_multi: %lu iterations, %lu failed, %.1f s\n", t->done,
+			       t->failed, elapsed_s(&t0));
+	}
+	*secs = elapsed_s(&t0);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockmap_redir *skel = NULL;
+	struct load load = { .nr = 0 };
+	struct tally t = { .done = 0 };
+	struct opts o;
+	double secs = 0;
+	int map_fd, prog_fd, err;
+	bool attached = false;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (parse_opts(argc, argv, &o))
+		return KTA_EXIT_FAIL;
+	verbose = o.verbose;
+	libbpf_set_print(libbpf_print);
+	require_kernel();
+
+	skel = sockmap_redir__open_and_load();
+	if (!ASSERT_TRUE(skel, "sockmap_redir__open_and_load"))
+		return KTA_EXIT_FAIL;
+	map_fd = bpf_map__fd(skel->maps.sock_map);
+	prog_fd = bpf_program__fd(skel->progs.redir_to_p1);
+	err = bpf_prog_attach(prog_fd, map_fd, BPF_SK_SKB_STREAM_VERDICT, 0);
+	if (!ASSERT_OK(err, "bpf_prog_attach(BPF_SK_SKB_STREAM_VERDICT)"))
+		goto out;
+	attached = true;
+
+	if (o.load != INT_MIN) {
+		err = load_start(&load, o.load);
+		if (err)
+			goto out;
+		printf("sockmap_multi: load: %s\n", load.what);
+	}
+	printf("sockmap_multi: %s/%s: %lu iterations\n", sm_proto_name(o.proto),
+	       sm_variant_name(o.variant), o.iterations);
+	err = run(&o, map_fd, &t, &secs);
+	load_stop(&load);
+	if (err)
+		goto out;
+	report(&o, &t, secs);
+out:
+	load_stop(&load);
+	if (attached)
+		bpf_prog_detach2(prog_fd, map_fd, BPF_SK_SKB_STREAM_VERDICT);
+	sockmap_redir__destroy(skel);
+	if (err)
+		return KTA_EXIT_FAIL;
+	/* Broken promises fail every variant; short reads and the disorder
+	 * they can bring are what single and twostage measure. */
+	if (t.by_fail[SM_F_LOST] || t.by_fail[SM_F_FIONREAD] || t.by_fail[SM_F_ERROR])
+		return KTA_EXIT_FAIL;
+	if (o.variant == SM_LOOP && t.failed)
+		return KTA_EXIT_FAIL;
+	return KTA_EXIT_PASS;
+}
