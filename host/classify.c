@@ -118,6 +118,10 @@ void classify_test(struct test_result *t)
 {
 	const char *e = t->san.data + t->san.len;
 
+	/* Called when the result arrives and again after kernel splats are
+	 * attributed: a settled expectation stays settled. */
+	if (t->outcome == OUT_XFAIL || t->judged)
+		return;
 	parse_rate(t);
 	if (t->outcome == OUT_FAIL && t->exit_code > 0)
 		detect_override(t);
@@ -137,12 +141,14 @@ void classify_test(struct test_result *t)
 		t->outcome = OUT_FAIL;
 		snprintf(t->reason, sizeof(t->reason), "expected %s, but the test passed",
 			 t->expect);
+		t->judged = true;
 	} else if (t->outcome != OUT_SKIP) {
 		char r[sizeof(t->reason)];
 
 		snprintf(r, sizeof(r), "expected %s, got %s: %s", t->expect,
 			 outcome_name(t->outcome), t->reason);
 		memcpy(t->reason, r, sizeof(r));
+		t->judged = true; /* the second call leaves it alone */
 		if (t->outcome != OUT_FAIL && t->outcome != OUT_SAN_OVERRIDE)
 			return;
 		t->outcome = OUT_FAIL;

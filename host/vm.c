@@ -177,6 +177,7 @@ static void on_result(struct session *s, const struct rec *r)
 		return;
 	}
 	set_outcome_from_result(t, r, &k);
+	classify_test(t);
 	if (!s->res->t_first_result_ms)
 		s->res->t_first_result_ms = now_ms(s);
 	s->cur_test = 0;
