@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -408,8 +409,10 @@ static int wait_queued(int fd, char *peek, int len)
 		n = recv(fd, peek, (size_t)len, MSG_PEEK | MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN)
 			return -errno;
-		if (n == len || now_us() > deadline)
+		if (n == len || now_us() > deadline) {
+			if (getenv("SM_DEBUG")) { int a = -1; ioctl(fd, FIONREAD, &a); fprintf(stderr, "DEBUG peek n=%zd errno=%d fionread=%d\n", n, errno, a); n = recv(fd, peek, (size_t)len, MSG_DONTWAIT); fprintf(stderr, "DEBUG recv n=%zd errno=%d\n", n, errno); }
 			return n < 0 ? 0 : (int)n;
+		}
 		usleep(100);
 	}
 }
