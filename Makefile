@@ -151,6 +151,7 @@ check: deps-check
 bench: deps-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/boot.sh
+	$(Q)bench/sockmap.sh
 
 acceptance: deps-check
 	$(Q)$(MAKE) --no-print-directory all
