@@ -88,6 +88,7 @@ uint64_t clock_ms(clockid_t clk);
 /* A whole file, NUL-terminated; *out is the caller's to free. */
 int read_file(const char *path, char **out, size_t *len);
 void sys_setup_fs(struct agent *a);
+void sys_loopback_up(struct agent *a);
 int sys_setup_signals(struct agent *a);
 void sys_kmsg(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
 void sys_read_cmdline(struct agent *a);

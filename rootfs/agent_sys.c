@@ -8,6 +8,9 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -151,6 +154,27 @@ static void setup_console(void)
 			dup2(fd, i);
 	if (fd > 2)
 		close(fd);
+}
+
+/* Tests talk over loopback (the sockmap suite does); no init system is
+ * here to bring lo up. */
+void sys_loopback_up(struct agent *a)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		agent_diag(a, "no AF_INET socket, loopback left down: %s", strerror(errno));
+		return;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+			agent_diag(a, "cannot bring lo up: %s", strerror(errno));
+	}
+	close(fd);
 }
 
 void sys_setup_fs(struct agent *a)

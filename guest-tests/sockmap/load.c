@@ -71,7 +71,10 @@ int load_start(struct load *l, int nr)
 			hog(self, l->pinned ? i + 1 : -1);
 		l->pids[l->nr++] = pid;
 	}
-	if (l->pinned)
+	if (l->pinned && cpus < 2)
+		snprintf(l->what, sizeof(l->what),
+			 "no hog: 1 vCPU, none besides the test's (use --load=N for hogs beside it)");
+	else if (l->pinned)
 		snprintf(l->what, sizeof(l->what),
 			 "%d busy-loop hog(s), one pinned to each of vCPUs 1..%d; the test pinned "
 			 "to vCPU 0 (%d vCPUs)", l->nr, cpus - 1, cpus);

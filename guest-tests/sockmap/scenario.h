@@ -3,8 +3,9 @@
  * loopback socket pairs c0/p0 and c1/p1, p0 and p1 in the sockmap whose
  * verdict program redirects p0's ingress into p1's. 2 bytes go c1 -> p1 on the
  * native path, 8 bytes c0 -> p0 -> (redirect) p1, and p1 is read the way the
- * chosen variant reads it. Then a check phase sends 10 more bytes, waits
- * until all are queued and checks what FIONREAD reports.
+ * chosen variant reads it. Then a check phase sends 10 more bytes (the 8
+ * redirected ones first), waits until all are queued and checks what
+ * FIONREAD reports.
  *
  * Functions return 0 or a negative errno for errors of the setup (a socket
  * call that cannot fail on a sane kernel); what the kernel did to the data is
@@ -13,6 +14,7 @@
 #ifndef KTA_SOCKMAP_SCENARIO_H
 #define KTA_SOCKMAP_SCENARIO_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 
 enum sm_proto { SM_TCP, SM_UDP };
@@ -44,6 +46,7 @@ enum sm_assert {
 
 #define SM_BYTES 10           /* 2 native + 8 redirected */
 #define SM_NATIVE_BYTES 2
+#define SM_REDIR_BYTES (SM_BYTES - SM_NATIVE_BYTES)
 #define SM_WAIT_MS 5000       /* the real timeout of every wait of ours */
 
 struct sm_pairs {
@@ -59,14 +62,28 @@ struct sm_result {
 	char detail[SM_NR_FAIL][160];
 };
 
-/* Fresh connected pairs (TCP: accepted from a listener that is then closed;
- * UDP: both ends bound and connected), all -1 on error. */
-int sm_pairs_open(enum sm_proto proto, struct sm_pairs *sp);
+/* The guest's init may leave the loopback interface down: bring it up.
+ * *was_down says whether it had to. 0 or -errno. */
+int sm_loopback_up(bool *was_down);
+
+/* TCP: the run's listening socket on 127.0.0.1 (pairs are accepted from
+ * it). UDP: nothing (fd -1). 0 or -errno. */
+struct sm_listener {
+	int fd;
+	struct sockaddr_in addr;
+};
+int sm_listener_open(enum sm_proto proto, struct sm_listener *l);
+void sm_listener_close(struct sm_listener *l);
+
+/* Fresh connected pairs (TCP: connected to the listener and accepted; UDP:
+ * both ends bound and connected), all -1 on error. */
+int sm_pairs_open(enum sm_proto proto, const struct sm_listener *l, struct sm_pairs *sp);
 void sm_pairs_close(struct sm_pairs *sp);
 
-/* Sends, reads p1 with the variant, classifies, then runs the check phase. */
+/* Sends, reads p1 with the variant, classifies, then, if check, runs the
+ * check phase. */
 int sm_iteration(enum sm_proto proto, enum sm_variant variant, const struct sm_pairs *sp,
-		 struct sm_result *res);
+		 bool check, struct sm_result *res);
 
 const char *sm_proto_name(enum sm_proto proto);
 const char *sm_variant_name(enum sm_variant variant);

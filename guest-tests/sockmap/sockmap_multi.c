@@ -9,10 +9,11 @@
  *   loop      the fix: accumulate across recv()s, each after a 5 s poll().
  * An iteration fails when the variant's reads did not return the 10 bytes
  * intact, or when the kernel broke a promise: data lost, or FIONREAD wrong
- * once everything is queued (TCP: all bytes; UDP: the first datagram).
+ * once everything is queued (TCP: all bytes; UDP: the first datagram; checked
+ * on the first and every 10th iteration, --check-every).
  *
  *   sockmap_multi [--proto tcp|udp] [--variant single|twostage|loop]
- *                 [--iterations N] [--load[=N]] [-v]
+ *                 [--iterations N] [--load[=N]] [--check-every N] [-v]
  *
  * Output: a line per failure class (the first few), a summary, then
  *   kta-rate: failures=F iterations=N
@@ -41,6 +42,9 @@
 #define DEFAULT_ITERATIONS 1000
 #define SHOW_PER_CLASS 3   /* failures printed in full per class */
 #define MAX_LOST 10        /* each costs 5 s: give up after this many */
+/* The FIONREAD check costs a fifth of a TCP iteration under TCG and tests
+ * a deterministic promise: 1,000 checks in a 10,000-iteration run. */
+#define DEFAULT_CHECK_EVERY 10
 
 /* The kernel options of kernel-config/sockmap.config, generated at build
  * time (sockmap.mk) so that the two cannot drift apart. */
@@ -52,12 +56,13 @@ struct opts {
 	enum sm_proto proto;
 	enum sm_variant variant;
 	unsigned long iterations;
+	unsigned long check_every; /* the FIONREAD check phase: iterations 0, N, 2N... */
 	int load; /* INT_MIN: none; -1: other vCPUs; N >= 0: N unpinned */
 	bool verbose;
 };
 
 struct tally {
-	unsigned long done, failed, upstream_failed;
+	unsigned long done, failed, upstream_failed, checked;
 	unsigned long by_fail[SM_NR_FAIL];
 	unsigned long by_assert[SM_NR_ASSERT];
 	long long late_sum_us, late_max_us;
@@ -67,14 +72,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sockmap_multi [--proto tcp|udp] [--variant single|twostage|loop]\n"
-		"                     [--iterations N] [--load[=N]] [-v]\n"
+		"                     [--iterations N] [--load[=N]] [--check-every N] [-v]\n"
 		"  --proto P        socket type of both pairs (default udp)\n"
 		"  --variant V      how p1 is read (default loop)\n"
 		"  --iterations N   scenarios to run (default $KTA_ITERATIONS, else %d)\n"
 		"  --load           a busy-loop hog on every vCPU but the test's\n"
 		"  --load=N         N unpinned busy-loop hogs\n"
+		"  --check-every N  the FIONREAD check phase on every Nth iteration\n"
+		"                   (default %d; 1: all)\n"
 		"  -v               libbpf's debug output, progress lines\n",
-		DEFAULT_ITERATIONS);
+		DEFAULT_ITERATIONS, DEFAULT_CHECK_EVERY);
 }
 
 static int parse_ulong(const char *s, unsigned long *out)
@@ -93,6 +100,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "variant", required_argument, NULL, 'V' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "load", optional_argument, NULL, 'l' },
+		{ "check-every", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -102,7 +110,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .proto = SM_UDP, .variant = SM_LOOP, .load = INT_MIN,
-			    .iterations = DEFAULT_ITERATIONS };
+			    .iterations = DEFAULT_ITERATIONS, .check_every = DEFAULT_CHECK_EVERY };
 	if (env && *env && parse_ulong(env, &o->iterations)) {
 		fprintf(stderr, "sockmap_multi: bad KTA_ITERATIONS `%s`\n", env);
 		return -EINVAL;
@@ -140,6 +148,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->load = (int)n;
 			}
 			break;
+		case 'c':
+			if (parse_ulong(optarg, &o->check_every) || !o->check_every)
+				goto bad;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -162,7 +174,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 bad:
 	fprintf(stderr, "sockmap_multi: bad value `%s` for --%s\n", optarg ? optarg : "",
-		c == 'p' ? "proto" : c == 'V' ? "variant" : c == 'n' ? "iterations" : "load");
+		c == 'p' ? "proto" : c == 'V' ? "variant" : c == 'n' ? "iterations" :
+		c == 'c' ? "check-every" : "load");
 	usage(stderr);
 	return -EINVAL;
 }
@@ -198,8 +211,8 @@ static void require_kernel(void)
 	if (errno == ENOSYS)
 		skip("kernel lacks CONFIG_BPF_SYSCALL (bpf() returns ENOSYS)");
 	if (errno == EINVAL)
-		skip("kernel has no BPF_MAP_TYPE_SOCKMAP (needs CONFIG_INET; before 5.13 also "
-		     "CONFIG_BPF_STREAM_PARSER)");
+		skip("kernel has no BPF_MAP_TYPE_SOCKMAP (needs CONFIG_INET; kernels before "
+		     "2021 also CONFIG_BPF_STREAM_PARSER)");
 	/* EPERM and the like: a setup problem, reported by the skeleton load. */
 }
 
@@ -261,10 +274,10 @@ static void report(const struct opts *o, const struct tally *t, double secs)
 	printf("sockmap_multi: %s/%s: %lu iterations in %.1f s (%.1f/s)\n", tag_p, tag_v, t->done,
 	       secs, rate);
 	printf("sockmap_multi: %s/%s: failed %lu of %lu (short read %lu, data mismatch %lu, "
-	       "data lost %lu, FIONREAD %lu, recv error %lu)\n",
+	       "data lost %lu, FIONREAD %lu in %lu checks, recv error %lu)\n",
 	       tag_p, tag_v, t->failed, t->done, t->by_fail[SM_F_SHORT],
 	       t->by_fail[SM_F_MISMATCH], t->by_fail[SM_F_LOST], t->by_fail[SM_F_FIONREAD],
-	       t->by_fail[SM_F_ERROR]);
+	       t->checked, t->by_fail[SM_F_ERROR]);
 	if (t->by_fail[SM_F_SHORT])
 		printf("sockmap_multi: %s/%s: after a short read the rest came %.0f us later on "
 		       "average, %lld us at most\n",
@@ -284,15 +297,20 @@ static void report(const struct opts *o, const struct tally *t, double secs)
 static int run(const struct opts *o, int map_fd, struct tally *t, double *secs)
 {
 	const __u32 slot0 = SOCKMAP_SLOT_P0, slot1 = SOCKMAP_SLOT_P1;
+	struct sm_listener l;
 	struct timespec t0;
-	int err = 0;
+	int err;
 
+	err = sm_listener_open(o->proto, &l);
+	if (err)
+		return err;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < o->iterations && !err; i++) {
 		struct sm_pairs sp;
 		struct sm_result r;
+		bool check;
 
-		err = sm_pairs_open(o->proto, &sp);
+		err = sm_pairs_open(o->proto, &l, &sp);
 		if (err)
 			break;
 		/* BPF_ANY: the previous iteration's sockets left the map when
@@ -303,11 +321,13 @@ static int run(const struct opts *o, int map_fd, struct tally *t, double *secs)
 			fprintf(stderr, "sockmap_multi: cannot add the sockets to the sockmap: %s\n",
 				strerror(errno));
 		}
-		err = err ?: sm_iteration(o->proto, o->variant, &sp, &r);
+		check = i % o->check_every == 0;
+		err = err ?: sm_iteration(o->proto, o->variant, &sp, check, &r);
 		sm_pairs_close(&sp);
 		if (err)
 			break;
 		record(o, t, &r);
+		t->checked += check;
 		if (t->by_fail[SM_F_LOST] >= MAX_LOST) {
 			printf("sockmap_multi: stopping after %lu iterations: %d lost data, each "
 			       "after a %d ms wait\n", t->done, MAX_LOST, SM_WAIT_MS);
@@ -318,6 +338,7 @@ static int run(const struct opts *o, int map_fd, struct tally *t, double *secs)
 			       t->failed, elapsed_s(&t0));
 	}
 	*secs = elapsed_s(&t0);
+	sm_listener_close(&l);
 	return err;
 }
 
@@ -329,7 +350,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	double secs = 0;
 	int map_fd, prog_fd, err;
-	bool attached = false;
+	bool attached = false, lo_was_down;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setvbuf(stderr, NULL, _IOLBF, 0);
@@ -338,6 +359,15 @@ int main(int argc, char **argv)
 	verbose = o.verbose;
 	libbpf_set_print(libbpf_print);
 	require_kernel();
+
+	err = sm_loopback_up(&lo_was_down);
+	if (err) {
+		fprintf(stderr, "sockmap_multi: cannot bring the loopback interface up: %s\n",
+			strerror(-err));
+		return KTA_EXIT_FAIL;
+	}
+	if (lo_was_down)
+		printf("sockmap_multi: the loopback interface was down: brought it up\n");
 
 	skel = sockmap_redir__open_and_load();
 	if (!ASSERT_TRUE(skel, "sockmap_redir__open_and_load"))

@@ -207,6 +207,23 @@ case_asan() {
 		has "$work/noexpect.out" '^not ok 1 token_exit # SANITIZER-EXIT-OVERRIDE child [0-9]+ exited 1 only because LeakSanitizer'
 }
 
+case_sockmap() {
+	# Seed 2: measured variants report a rate; the recv loop must not fail.
+	kta_run sockmap --iterations "${SOCKMAP_ITERATIONS:-1000}" --json "$work/sockmap.json" \
+		--suite "$G/suites/sockmap/suite.txt"
+	check "sockmap suite: exit 0" rc_is sockmap 0
+	local p v
+	for p in tcp udp; do
+		for v in single twostage; do
+			check "sockmap $p $v: a measurement with its interval" \
+				has "$work/sockmap.out" "^# sockmap_${p}_$v: failure rate [0-9]+/${SOCKMAP_ITERATIONS:-1000} = .*95% CI"
+		done
+		check "sockmap $p loop: 0 failures" \
+			has "$work/sockmap.out" "^# sockmap_${p}_loop: failure rate 0/${SOCKMAP_ITERATIONS:-1000} "
+	done
+	check "sockmap: rates in the JSON" has "$work/sockmap.json" '"rate": \{"failures": 0, "iterations": '
+}
+
 case_kvm_probe() {
 	# Whatever /dev/kvm says, auto must end with a working run, and say
 	# which accelerator it chose and why.
@@ -225,7 +242,7 @@ case_debian_61() {
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic asan kvm_probe debian_61)
+[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic asan sockmap kvm_probe debian_61)
 for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"
