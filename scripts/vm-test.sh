@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # `make vm-test`: boot a kernel (KERNEL=path, else Debian's KVERSION, default
 # 7.3) and run the guest suites in it: SUITE=asan, SUITE=sockmap, ... or all
-# of them (the default). Exit status is kta's (0: all passed).
+# of them (the default); ITERATIONS=N for the sockmap measurements. Exit
+# status is kta's (0: all passed).
 set -u
 O=${O:-build}
 ARCH=${ARCH:-x86_64}
 KVERSION=${KVERSION:-7.3}
 SUITE=${SUITE:-all}
+# The sockmap suite's repeat count: 10,000 gives the recv-loop fix a
+# meaningful "0 failures" (95% upper bound 0.04%).
+ITERATIONS=${ITERATIONS:-10000}
 dir=$O/$ARCH/suites
 args=()
 if [ "$SUITE" = all ]; then
@@ -25,5 +29,5 @@ kernel=(--kernel-version "$KVERSION")
 mkdir -p kta-out
 # shellcheck disable=SC2086
 exec "$O/kta" run --arch "$ARCH" "${kernel[@]}" \
-	--json kta-out/vm-test.json --junit kta-out/vm-test.junit.xml \
+	--json kta-out/vm-test.json --junit kta-out/vm-test.junit.xml --iterations "$ITERATIONS" \
 	${KTA_ARGS:-} "${args[@]}"
