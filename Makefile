@@ -3,11 +3,14 @@
 #   make vm-test     install what is missing, fetch a kernel, build, boot, run
 #   make check       the project's own tests (unit, sanitizers, fuzz replay, VM)
 #   make bench       benchmarks against a bare QEMU boot
+#   make acceptance  build the minimal patched 7.3 kernel, boot it, run the suites
+#   make bench-build kernel build times (full, incremental + boot)
 #
 # Variables: ARCH (x86_64), CROSS_COMPILE, O (build dir), V=1, EXTRA_CFLAGS,
 # KERNEL (a kernel image; default: fetch Debian's newest 7.3 cloud kernel),
 # KVERSION (Debian kernel version to fetch, e.g. 6.1), KTA_ARGS (more flags
-# for `kta run`).
+# for `kta run`); for kernel builds (scripts/kernel-source.sh): KSOURCE,
+# KTREE, KFRAGMENTS, PATCHES, JOBS.
 
 ARCH ?= x86_64
 O ?= build
@@ -59,7 +62,7 @@ include $(wildcard guest-tests/*/*.mk)
 
 .PHONY: all host guest deps deps-check vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
-	integration bench fuzz clean format-check acceptance
+	integration bench fuzz clean format-check acceptance bench-build kernel-source
 
 all: host guest
 
@@ -157,7 +160,19 @@ acceptance: deps-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/acceptance.sh
 
+# Full build, incremental rebuild + boot, boot to first result of the
+# minimal patched kernel (docs/kernel-build.md); not part of `make bench`,
+# which must stay short.
+bench-build: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/build.sh
+
+# Build (or reuse) the minimal patched kernel; prints its image's path.
+kernel-source: deps-check
+	$(Q)$(MAKE) --no-print-directory host
+	$(Q)scripts/kernel-source.sh
+
 clean:
 	rm -rf $(O)
 
-export O ARCH KVERSION KERNEL KTA_ARGS SUITE
+export O ARCH KVERSION KERNEL KTA_ARGS SUITE ITERATIONS

@@ -28,6 +28,10 @@ struct arch_profile {
 	uint16_t elf_machine;      /* e_machine of guest executables */
 	enum image_format image_format;
 	const char *kconfig;       /* kernel-config/<this>.config */
+	const char *kbuild_arch;   /* make ARCH= for kta kernel build */
+	const char *kbuild_srcarch; /* arch/<this>/ in the kernel tree ($(SRCARCH)) */
+	const char *kbuild_target; /* make target of the bootable image */
+	const char *kbuild_image;  /* where it lands, relative to O= */
 	const char *cross_compile; /* Debian cross-compiler prefix */
 	const char *multiarch;     /* Debian multiarch triplet: library directories */
 	/* Modules the guest needs when the kernel does not build them in,

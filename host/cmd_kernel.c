@@ -3,6 +3,7 @@
  * the same resolution `kta run` does.
  */
 #include "arch.h"
+#include "cmd.h"
 #include "kernel.h"
 #include "log.h"
 #include "results.h"
@@ -16,10 +17,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kta kernel fetch [--arch A] [--version V] [--flavour F]\n"
 		"       kta kernel list [--arch A] [--version V] [--flavour F]\n"
+		"       kta kernel build [--tree DIR | --source debian:V] [--patches SERIES] ...\n"
+		"       kta kernel source [--version V]\n"
 		"\n"
 		"  fetch   download a Debian prebuilt kernel into the cache (if not there yet)\n"
 		"          and print its directory, version, image and modules\n"
 		"  list    the kernel versions Debian's archive has for the arch and flavour\n"
+		"  build   build a minimal kernel from a tree (kta kernel build --help)\n"
+		"  source  fetch Debian's linux-source-V tree into the cache, print its directory\n"
 		"\n"
 		"  --arch A      guest architecture: %s (default %s)\n"
 		"  --version V   7.3 (default), 7.3.4, 6.1, 6.12, latest\n"
@@ -138,8 +143,12 @@ int cmd_kernel(int argc, char **argv)
 		usage(verb ? stdout : stderr);
 		return verb ? EXIT_OK : EXIT_USAGE;
 	}
+	if (!strcmp(verb, "build"))
+		return cmd_kernel_build(argc - 1, argv + 1);
+	if (!strcmp(verb, "source"))
+		return cmd_kernel_source(argc - 1, argv + 1);
 	if (strcmp(verb, "fetch") && strcmp(verb, "list")) {
-		pr_err("unknown `kta kernel` command `%s` (expected fetch or list)", verb);
+		pr_err("unknown `kta kernel` command `%s` (expected fetch, list, build or source)", verb);
 		usage(stderr);
 		return EXIT_USAGE;
 	}

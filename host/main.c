@@ -24,7 +24,8 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "run", cmd_run, "boot a kernel and run tests in it" },
-	{ "kernel", cmd_kernel, "fetch or list prebuilt Debian kernels (kernel fetch|list)" },
+	{ "kernel", cmd_kernel, "fetch, list or build kernels (kernel fetch|list|build)" },
+	{ "patches", cmd_patches, "apply a patch series to a kernel tree, one status per patch (patches apply|check)" },
 	{ "source", cmd_source, "fetch or list Debian source packages, e.g. libbpf (source fetch|list)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },

@@ -46,6 +46,9 @@ done
 out=$(tests/integration/run.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
 echo "$out"
 tally "$out"
+out=$(tests/integration/kbuild.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
+echo "$out"
+tally "$out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,394 @@
+/* `kta kernel build`, step by step: resolve the tree (a directory, or
+ * Debian's linux-source fetched into the cache), load the fragments and the
+ * patch series, snapshot the tree (hard links) in a per-tree workspace and
+ * patch the snapshot, configure out of tree (tinyconfig, merge_config.sh
+ * -m, olddefconfig), check that every requested option survived, then
+ * build and publish $KTA_CACHE/builds/<key>/ with one rename (the config
+ * step is kbuild_config.c, the cache kbuild_cache.c, make kbuild_make.c).
+ *
+ * The workspace ($KTA_CACHE/kbuild/<hash>-<arch>/: src/ and obj/, one per
+ * tree, arch and fragment list) lives on between builds, so a second build
+ * after a one-file change recompiles one file. A request index ($KTA_CACHE/builds/requests/) maps the inputs
+ * that decide a config (tree, fragments, patches, toolchain) to the key,
+ * so a repeated request is a hit without running Kconfig.
+ */
+#include "kbuild.h"
+#include "kbuild_int.h"
+#include "kconf.h"
+#include "ksource.h"
+#include "log.h"
+#include "patches.h"
+#include "pathf.h"
+#include "sha256.h"
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Generous for a minimal kernel with DWARF (for BTF): obj/ is ~1.5 GB. */
+#define BUILD_SPACE (3ull << 30)
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+int kbuild_interrupted(void)
+{
+	return interrupted;
+}
+
+int kta_data_path(const char *rel, char *out, size_t size)
+{
+	char dir[PATH_MAX];
+
+	if (!self_dir(dir, sizeof(dir))) {
+		if (!pathf(out, size, "%s/../%s", dir, rel) && path_exists(out)) {
+			char real[PATH_MAX];
+
+			if (realpath(out, real))
+				snprintf(out, size, "%s", real);
+			return 0;
+		}
+		if (!pathf(out, size, "%s/%s", dir, rel) && path_exists(out))
+			return 0;
+	}
+	if (!pathf(out, size, "%s", rel) && path_exists(out))
+		return 0;
+	return -ENOENT;
+}
+
+static void build_free(struct build *b)
+{
+	kopts_free(&b->want);
+	buf_free(&b->fraglist);
+	if (b->have_series)
+		patch_series_free(&b->series);
+}
+
+static int resolve_tree(struct build *b)
+{
+	const struct kbuild_opts *o = b->o;
+	int err;
+
+	if (o->tree && o->source)
+		return pr_err("--tree and --source exclude each other"), -EINVAL;
+	if (o->tree) {
+		if (!realpath(o->tree, b->tree))
+			return pr_err("`%s` is not a kernel tree: %s", o->tree, strerror(errno)), -EINVAL;
+		snprintf(b->srcloc, sizeof(b->srcloc), "tree:%s", b->tree);
+	} else {
+		const char *src = o->source ? o->source : KBUILD_DEFAULT_SOURCE;
+		struct ksource ks;
+
+		if (strncmp(src, "debian:", 7))
+			return pr_err("unknown --source `%s` (expected debian:VERSION, e.g. debian:7.3, debian:6.12)",
+				      src), -EINVAL;
+		err = ksource_fetch(src + 7, &ks);
+		if (err)
+			return err;
+		snprintf(b->tree, sizeof(b->tree), "%s", ks.dir);
+		snprintf(b->srcloc, sizeof(b->srcloc), "debian:%s", ks.package);
+		snprintf(b->identity, sizeof(b->identity), "%s", ks.identity);
+	}
+	err = kbuild_check_tree(b->tree, b->arch->kbuild_srcarch, b->kversion, sizeof(b->kversion));
+	if (!err && o->tree)
+		err = kbuild_tree_identity(b->tree, b->identity, sizeof(b->identity));
+	return err;
+}
+
+static int hex_of(const char *text, size_t len, char hex[65])
+{
+	struct sha256 h;
+
+	sha256_init(&h);
+	sha256_update(&h, text, len);
+	sha256_hex(&h, hex);
+	return 0;
+}
+
+/* The request key: what decides the config (and so the key) without
+ * running Kconfig. */
+static void request_key(struct build *b, char hex[65])
+{
+	struct sha256 h = b->fraghash;
+	char frag[65];
+	struct kbuild_key_in in = { .tree = b->identity, .patches = b->patches_sha, .config = frag,
+				    .toolchain = b->toolchain, .arch = b->arch->name };
+
+	sha256_hex(&h, frag);
+	kbuild_key(&in, hex);
+}
+
+static int lock_workspace(const struct build *b)
+{
+	cleanup_free char *path = path_join(b->ws, ".lock");
+	int fd;
+
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return pr_err("cannot open `%s`: %s", path, strerror(errno)), -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		pr_info("waiting for another kta building in `%s`", b->ws);
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR || interrupted) {
+				close(fd);
+				return -EINTR;
+			}
+	}
+	return fd;
+}
+
+static void print_patch_table(const struct patch_series *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct patch *p = &s->v[i];
+
+		pr_info("patch %zu/%zu %-16s %s", i + 1, s->n, patch_status_name(p->status), p->name);
+		for (const char *l = p->detail; l && *l;) {
+			const char *e = strchrnul(l, '\n');
+
+			pr_err("  %.*s", (int)(e - l), l);
+			l = *e ? e + 1 : e;
+		}
+		if (p->rej[0])
+			pr_err("  rejected hunks: %s", p->rej);
+	}
+}
+
+/* src/: a hard-link snapshot of the tree with the series applied, reused
+ * while the tree's identity and the series are the same. */
+static int prepare_src(struct build *b)
+{
+	cleanup_buf struct buf old = { 0 };
+	cleanup_free char *idpath = path_join(b->ws, "src.id");
+	cleanup_free char *id = xasprintf("%s\n%s\n", b->identity, b->patches_sha);
+	struct patch_opts po = { 0 };
+	char patch_art[PATH_MAX];
+	int err;
+
+	if (!idpath || !id)
+		return -ENOMEM;
+	if (!read_file(idpath, &old, 4096) && old.data && !strcmp(old.data, id) && path_exists(b->src))
+		return 0;
+	unlink(idpath);
+	pr_info("snapshotting %s", b->tree);
+	err = kbuild_snapshot(b->tree, b->src);
+	if (err)
+		return err;
+	if (b->have_series) {
+		if (pathf(patch_art, sizeof(patch_art), "%s/patches", b->art))
+			return -ENAMETOOLONG;
+		po.artifacts = patch_art;
+		err = patches_apply(b->src, &b->series, &po);
+		if (err >= 0)
+			print_patch_table(&b->series);
+		if (err > 0) {
+			pr_err("the patch series `%s` does not apply to %s (%s)", b->series.path, b->tree, b->kversion);
+			return KBUILD_ECONFLICT;
+		}
+		if (err < 0)
+			return err;
+	}
+	return write_file_atomic(idpath, id, strlen(id), 0644);
+}
+
+static int default_artifacts(struct build *b)
+{
+	char stamp[32], rel[PATH_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (b->o->artifacts)
+		err = pathf(rel, sizeof(rel), "%s", b->o->artifacts);
+	else
+		err = pathf(rel, sizeof(rel), "kta-out/kbuild-%s-%s-%d", stamp, b->arch->name, (int)getpid());
+	err = err ?: mkdir_p(rel, 0755);
+	if (err)
+		return pr_err("cannot create the artifacts directory `%s`: %s", rel, strerror(-err)), err;
+	if (!realpath(rel, b->art))
+		return -errno;
+	return 0;
+}
+
+static int run(struct build *b, struct kbuild_result *res)
+{
+	const struct kbuild_opts *o = b->o;
+	char req[65], key[65], config[PATH_MAX], ccache_dir[PATH_MAX], wsname[65];
+	cleanup_close int lock = -1;
+	uint64_t t0;
+	int err;
+
+	err = cache_dir(b->cache, sizeof(b->cache));
+	if (err)
+		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
+	/* Bad input first: nothing is fetched, copied or created for it. */
+	err = kbuild_load_fragments(b);
+	err = err ?: kbuild_toolchain(b);
+	if (err)
+		return err;
+	snprintf(b->patches_sha, sizeof(b->patches_sha), "none");
+	if (o->patches) {
+		err = patch_series_load(o->patches, &b->series);
+		if (err)
+			return err == -ENOMEM ? err : -EINVAL;
+		b->have_series = true;
+		snprintf(b->patches_sha, sizeof(b->patches_sha), "%s", b->series.sha256);
+	}
+	err = resolve_tree(b);
+	err = err ?: default_artifacts(b);
+	if (err)
+		return err;
+	snprintf(res->artifacts, sizeof(res->artifacts), "%s", b->art);
+	request_key(b, req);
+	if (!o->force && !o->config_only && !kbuild_request_lookup(b->cache, req, res)) {
+		pr_info("cache hit: kernel %s (key %.12s) built before from the same tree, fragments, patches "
+			"and toolchain", b->kversion, res->key);
+		return 0;
+	}
+	/* Unknown options fail fast, before any copying or Kconfig run (with
+	 * a series, after it is applied: it may add options). */
+	if (!b->have_series) {
+		struct kindex ix;
+		cleanup_buf struct buf report = { 0 };
+		size_t bad;
+
+		err = kindex_load(b->tree, b->arch->kbuild_srcarch, &ix);
+		if (err)
+			return pr_err("cannot read the Kconfig files of `%s`: %s", b->tree, strerror(-err)), err;
+		bad = kcheck_unknown(&b->want, &ix, &report);
+		kindex_free(&ix);
+		if (bad) {
+			cleanup_free char *head = xasprintf("kernel config fragments ask for %zu option%s that %s (%s) "
+							    "does not have:", bad, bad == 1 ? "" : "s", b->tree,
+							    b->kversion);
+
+			kbuild_log_report(head ? head : "unknown options:", report.data);
+			return KBUILD_ECONFIG;
+		}
+	}
+	/* One workspace per tree, arch and fragment list: switching between
+	 * fragment sets (kasan or not) does not rebuild everything. */
+	{
+		cleanup_free char *wskey = xasprintf("%s\n%s\n%s", b->srcloc, b->arch->name,
+						     b->fraglist.data ? b->fraglist.data : "");
+
+		if (!wskey)
+			return -ENOMEM;
+		hex_of(wskey, strlen(wskey), wsname);
+	}
+	err = pathf(b->ws, sizeof(b->ws), "%s/kbuild/%.16s-%s", b->cache, wsname, b->arch->name);
+	err = err ?: pathf(b->src, sizeof(b->src), "%s/src", b->ws);
+	err = err ?: pathf(b->obj, sizeof(b->obj), "%s/obj", b->ws);
+	err = err ?: mkdir_p(b->obj, 0755);
+	if (err)
+		return pr_err("cannot create the build workspace `%s`: %s", b->ws, strerror(-err)), err;
+	/* ccache: paths relative to the workspaces' parent, so every
+	 * workspace (same src/obj layout) shares the cache. */
+	if (pathf(ccache_dir, sizeof(ccache_dir), "%s/kbuild", b->cache))
+		return -ENAMETOOLONG;
+	snprintf(b->env_basedir, sizeof(b->env_basedir), "CCACHE_BASEDIR=%s", ccache_dir);
+	b->env[0] = b->env_basedir;
+	b->env[1] = "CCACHE_NOHASHDIR=1";
+	b->env[2] = NULL;
+	lock = lock_workspace(b);
+	if (lock < 0)
+		return lock;
+	if (o->clean && !o->config_only) {
+		pr_info("removing the previous build in %s", b->obj);
+		err = rm_rf(b->obj);
+		err = err ?: mkdir_p(b->obj, 0755);
+		if (err)
+			return pr_err("cannot empty `%s`: %s", b->obj, strerror(-err)), err;
+	}
+	err = check_free_space(b->ws, o->config_only ? 256u << 20 : BUILD_SPACE, "a kernel build");
+	err = err ?: prepare_src(b);
+	if (err)
+		return err;
+	pr_info("configuring %s (%s) for %s: tinyconfig + %s", b->tree, b->kversion, b->arch->name,
+		o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS);
+	err = kbuild_configure(b, config, sizeof(config), res);
+	if (err)
+		return err;
+	if (o->config_only) {
+		snprintf(res->config, sizeof(res->config), "%s", config);
+		return 0;
+	}
+	{
+		cleanup_buf struct buf cfg = { 0 };
+		char cfghex[65];
+		struct kbuild_key_in in = { .tree = b->identity, .patches = b->patches_sha, .config = cfghex,
+					    .toolchain = b->toolchain, .arch = b->arch->name };
+
+		err = read_file(config, &cfg, 16 << 20);
+		if (err)
+			return err;
+		hex_of(cfg.data, cfg.len, cfghex);
+		kbuild_key(&in, key);
+	}
+	if (!o->force && kbuild_cache_lookup(b->cache, key, res)) {
+		kbuild_request_remember(b->cache, req, key);
+		pr_info("cache hit: kernel %s (key %.12s) with this config was built before", b->kversion, key);
+		return 0;
+	}
+	{
+		char log[PATH_MAX];
+
+		if (pathf(log, sizeof(log), "%s/build.log", b->art))
+			return -ENAMETOOLONG;
+		pr_info("building %s (%s, %zu options) with %s, -j%u; log: %s", b->kversion, b->arch->kbuild_target,
+			res->options, b->cc + 3, o->jobs ? o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN), log);
+		t0 = monotonic_ms();
+		err = kbuild_make_in(b, b->arch->kbuild_target, log, "kernel build", o->progress);
+		res->build_ms = monotonic_ms() - t0;
+		if (err)
+			return err;
+		pr_info("built %zu objects in %llu:%02llu", kbuild_log_objects(log),
+			(unsigned long long)(res->build_ms / 60000), (unsigned long long)(res->build_ms / 1000 % 60));
+	}
+	{
+		cleanup_free char *info = xasprintf(
+			"# Written by kta kernel build.\nkey=%s\nversion=%s\narch=%s\ntree=%s\nidentity=%s\n"
+			"patches=%s\npatches_sha256=%s\nfragments=%s\ntoolchain=%s\nbuild_ms=%llu\nbuilt=%lld\n",
+			key, b->kversion, b->arch->name, b->tree, b->identity, b->have_series ? b->series.path : "none",
+			b->patches_sha, o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS, b->toolchain,
+			(unsigned long long)res->build_ms, (long long)time(NULL));
+
+		err = info ? kbuild_cache_store(b->cache, key, b->obj, b->arch->kbuild_image, info, res) : -ENOMEM;
+	}
+	if (!err)
+		kbuild_request_remember(b->cache, req, key);
+	return err;
+}
+
+int kbuild_run(const struct kbuild_opts *o, struct kbuild_result *res)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_signal }, old[ARRAY_SIZE(sigs)];
+	struct build b = { .o = o, .arch = o->arch };
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	err = run(&b, res);
+	if (interrupted && err != 0)
+		err = -EINTR;
+	build_free(&b);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return err;
+}

@@ -1,0 +1,100 @@
+/* `kta kernel build`: a minimal kernel from a tree (a directory, or
+ * Debian's linux-source package), with a patch series applied to a private
+ * copy, configured from tinyconfig plus kernel-config/ fragments, checked
+ * (every requested option survived), built out of tree and cached by a key
+ * of everything that decides the image. docs/kernel-build.md explains it.
+ */
+#ifndef KTA_KBUILD_H
+#define KTA_KBUILD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "util.h"
+
+/* Project error codes (negative, beside -errno). */
+#define KBUILD_EBUILD (-2001)     /* the kernel did not compile or link */
+#define KBUILD_ECONFIG (-2002)    /* a requested option did not survive */
+#define KBUILD_ECONFLICT (-2003)  /* the patch series does not apply */
+
+#define KBUILD_DEFAULT_SOURCE "debian:7.3"
+#define KBUILD_DEFAULT_FRAGMENTS "base,bpf,sockmap,asan"
+
+struct kbuild_opts {
+	const struct arch_profile *arch;
+	const char *tree;         /* --tree DIR, or NULL */
+	const char *source;       /* --source debian:VERSION (default when no tree) */
+	const char *fragments;    /* comma-separated names or paths; the arch's is added */
+	const char *patches;      /* a series file (or directory, or one patch), or NULL */
+	unsigned int jobs;        /* make -j; 0: the number of CPUs */
+	const char *artifacts;    /* logs and the merged config; NULL: kta-out/kbuild-<time> */
+	bool config_only;         /* stop after the config check */
+	bool force;               /* rebuild even if cached */
+	bool clean;               /* empty the workspace's build directory first (a full build) */
+	bool no_ccache;
+	bool progress;            /* a progress line on stderr (a TTY) */
+};
+
+struct kbuild_result {
+	char image[PATH_MAX];     /* the cached image (or, config_only, "") */
+	char config[PATH_MAX];    /* its .config (config_only: in the artifacts) */
+	char key[65];
+	char artifacts[PATH_MAX];
+	bool cached;              /* a cache hit: nothing was built */
+	size_t options;           /* CONFIG_ lines set in the .config */
+	uint64_t build_ms;        /* make's time (0 on a hit) */
+};
+
+/* Run the whole pipeline. 0, or a negative errno / KBUILD_E* code after
+ * logging what went wrong. */
+int kbuild_run(const struct kbuild_opts *o, struct kbuild_result *res);
+
+/* The inputs of the cache key, each a short text. */
+struct kbuild_key_in {
+	const char *tree;         /* tree identity: git commit + dirty hash, or the tarball's hash */
+	const char *patches;      /* the series' sha256, or "none" */
+	const char *config;       /* sha256 of the merged .config */
+	const char *toolchain;    /* compiler (and linker, pahole) versions */
+	const char *arch;
+};
+
+/* sha256 over the inputs, in a fixed framing (pure). */
+void kbuild_key(const struct kbuild_key_in *in, char hex[65]);
+
+/* Identity of a source tree: "git:<commit> dirty:<sha256|clean>" for a git
+ * work tree whose root is dir, else "files:<sha256>" of every file's path,
+ * size and mtime (a content hash of 1.8 GB would cost seconds per build). */
+int kbuild_tree_identity(const char *dir, char *out, size_t size);
+
+/* A file kta ships beside its binary (<bindir>/../REL, then ./REL). */
+int kta_data_path(const char *rel, char *out, size_t size);
+
+/* Set by SIGINT/SIGTERM/SIGHUP while kbuild_run() runs; the signal. */
+int kbuild_interrupted(void);
+
+/* Internal to kbuild_tree.c: a hard-link snapshot of src at dst (dst is
+ * replaced; the top-level .git is left out), and the check that dir is a
+ * kernel tree fit for an O= build (version: "7.3.4"). */
+int kbuild_snapshot(const char *src, const char *dst);
+int kbuild_check_tree(const char *dir, const char *srcarch, char *version, size_t vsize);
+
+/* Internal to kbuild_cache.c: the entry of key (fills res, cached=true),
+ * publishing obj's image, .config and System.map with info as a new entry,
+ * and the request index. */
+bool kbuild_cache_lookup(const char *cache, const char *key, struct kbuild_result *res);
+int kbuild_cache_store(const char *cache, const char *key, const char *obj, const char *image,
+		       const char *info, struct kbuild_result *res);
+void kbuild_request_remember(const char *cache, const char *req, const char *key);
+int kbuild_request_lookup(const char *cache, const char *req, struct kbuild_result *res);
+
+/* Internal to kbuild_make.c: run make with the output in log_path and,
+ * when progress, a status line on stderr. On failure, print the last
+ * compiler errors; KBUILD_EBUILD, -ENOSPC, -EINTR. */
+int kbuild_make(char *const argv[], const char *const *env, const char *log_path, bool progress,
+		const char *what);
+/* How many objects the log shows compiled (CC/AS lines), for reports. */
+size_t kbuild_log_objects(const char *log_path);
+
+#endif

@@ -1,0 +1,48 @@
+/* Internal to kbuild*.c: one `kta kernel build` request as it goes
+ * through its steps (kbuild.c drives, kbuild_config.c configures).
+ */
+#ifndef KTA_KBUILD_INT_H
+#define KTA_KBUILD_INT_H
+
+#include <limits.h>
+
+#include "kbuild.h"
+#include "kconf.h"
+#include "patches.h"
+#include "sha256.h"
+
+struct build {
+	const struct kbuild_opts *o;
+	const struct arch_profile *arch;
+	char cache[PATH_MAX];
+	char tree[PATH_MAX];        /* the tree as given (or fetched) */
+	char srcloc[PATH_MAX + 16]; /* names the workspace */
+	char identity[512];
+	char kversion[96];
+	char ws[PATH_MAX], src[PATH_MAX], obj[PATH_MAX];
+	char art[PATH_MAX];
+	char cc[128];               /* CC= for make */
+	char toolchain[1024];
+	struct kopts want;
+	struct buf fraglist;        /* the fragment paths in merge order, one per line */
+	struct sha256 fraghash;
+	struct patch_series series;
+	bool have_series;
+	char patches_sha[65];
+	char env_basedir[PATH_MAX + 32];
+	const char *env[5];
+};
+
+/* Fragments (the arch's after base) into b->want, b->fraglist and
+ * b->fraghash; -EINVAL for an unknown or malformed one. */
+int kbuild_load_fragments(struct build *b);
+/* Compiler, linker and pahole versions into b->toolchain; CC= into b->cc. */
+int kbuild_toolchain(struct build *b);
+/* make -C src O=obj ARCH= CC= -jN target, output to log. */
+int kbuild_make_in(struct build *b, const char *target, const char *log, const char *what, bool progress);
+/* The merged, checked config of the workspace; its path in the artifacts. */
+int kbuild_configure(struct build *b, char *config_path, size_t size, struct kbuild_result *res);
+/* A long multi-line report through the log. */
+void kbuild_log_report(const char *head, const char *report);
+
+#endif
