@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make vm-test`: boot a kernel (KERNEL=path, else Debian's KVERSION, default
-# 7.3) and run the guest suites in it: SUITE=asan, SUITE=sockmap, ... or all
+# `make vm-test`: boot a kernel (KERNEL=path, KERNEL=source for the minimal
+# patched kernel built from Debian's linux-source, else Debian's prebuilt
+# KVERSION, default 7.3) and run the guest suites in it: SUITE=asan, SUITE=sockmap, ... or all
 # of them (the default); ITERATIONS=N for the sockmap measurements. Exit
 # status is kta's (0: all passed).
 set -u
@@ -25,7 +26,14 @@ else
 	done
 fi
 kernel=(--kernel-version "$KVERSION")
-[ -n "${KERNEL:-}" ] && kernel=(--kernel "$KERNEL")
+if [ "${KERNEL:-}" = source ]; then
+	# The minimal kernel from Debian's linux-source with patches/ applied,
+	# built once and cached (scripts/kernel-source.sh, docs/kernel-build.md).
+	img=$(scripts/kernel-source.sh) || exit $?
+	kernel=(--kernel "$img")
+elif [ -n "${KERNEL:-}" ]; then
+	kernel=(--kernel "$KERNEL")
+fi
 mkdir -p kta-out
 # shellcheck disable=SC2086
 exec "$O/kta" run --arch "$ARCH" "${kernel[@]}" \
