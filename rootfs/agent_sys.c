@@ -403,10 +403,13 @@ void sys_poweroff(struct port *p)
 		p->fd = -1;
 	}
 	sync();
-	reboot(RB_POWER_OFF);
-	agent_log("power off failed: %s; rebooting (QEMU -no-reboot exits)", strerror(errno));
+	/* kta always runs QEMU with -no-reboot, so a reboot ends it at once on
+	 * every machine; power-off needs ACPI or PSCI, and without them the
+	 * kernel halts in reboot(RB_POWER_OFF) instead of returning. */
 	reboot(RB_AUTOBOOT);
-	agent_log("reboot failed: %s; halting here", strerror(errno));
+	agent_log("reboot failed: %s; powering off", strerror(errno));
+	reboot(RB_POWER_OFF);
+	agent_log("power off failed: %s; halting here", strerror(errno));
 	/* PID 1 must never exit: the kernel would panic. */
 	for (;;)
 		pause();
