@@ -562,7 +562,8 @@ static int session_loop(struct session *s, struct qemu_proc *q, int sfd, int con
 
 int vm_run(const struct vm_config *cfg, struct run_result *res)
 {
-	char rundir[] = "/tmp/kta-run-XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char rundir[PATH_MAX];
 	cleanup_qemu struct qemu_proc q = { .pid = 0, .stderr_fd = -1 };
 	cleanup_close int con = -1, resfd = -1, sfd = -1;
 	cleanup_free char *con_base = NULL, *res_base = NULL, *cmdline = NULL;
@@ -579,12 +580,14 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 	for (unsigned int i = 0; i < res->ntests; i++)
 		res->tests[i].exit_code = -1;
 
+	/* The FIFOs live in a private directory under $TMPDIR (default /tmp). */
+	snprintf(rundir, sizeof(rundir), "%s/kta-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	err = block_signals(&old);
 	if (err)
 		return err;
 	if (!mkdtemp(rundir)) {
 		err = -errno;
-		pr_err("cannot create a run directory in /tmp: %s", strerror(-err));
+		pr_err("cannot create a run directory `%s`: %s (set TMPDIR)", rundir, strerror(-err));
 		goto out_mask;
 	}
 	con_base = path_join(rundir, "console");

@@ -12,6 +12,10 @@ G=$O/$ARCH
 T=$G/testdata
 S=$G/suites/smoke
 work=$(mktemp -d /tmp/kta-itest.XXXXXX)
+# kta makes its QEMU FIFOs under $TMPDIR: ours, so that the leftover check
+# below sees only the QEMUs these tests started.
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 n=0 nfail=0
@@ -247,7 +251,7 @@ for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"
 done
-no_kta_qemu() { ! pgrep -f '^qemu-system.*kta-run-' >/dev/null; }
+no_kta_qemu() { ! pgrep -f "^qemu-system.*$TMPDIR/kta-run-" >/dev/null; }
 check "no QEMU left behind by any case" no_kta_qemu
 echo "1..$n"
 [ $nfail -eq 0 ]
