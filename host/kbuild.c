@@ -233,6 +233,15 @@ static int run(struct build *b, struct kbuild_result *res)
 	err = cache_dir(b->cache, sizeof(b->cache));
 	if (err)
 		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
+	/* make runs in the tree (O=, CCACHE_BASEDIR): a relative KTA_CACHE
+	 * would point elsewhere there. */
+	{
+		char abs[PATH_MAX];
+
+		if (!realpath(b->cache, abs))
+			return pr_err("cannot resolve the kta cache `%s`: %s", b->cache, strerror(errno)), -errno;
+		memcpy(b->cache, abs, sizeof(b->cache));
+	}
 	/* Bad input first: nothing is fetched, copied or created for it. */
 	err = kbuild_load_fragments(b);
 	err = err ?: kbuild_toolchain(b);

@@ -87,39 +87,42 @@ size_t kbuild_log_objects(const char *log_path)
 }
 
 /* The compiler's diagnostics from the log: every "error:" line with the
- * two lines after it (source and caret), the last 30 lines of that; else
- * the log's last 20 lines. */
-static void print_errors(const char *log_path)
+ * two lines after it (source and caret), the last 30 lines of that; when
+ * there is none (a Kconfig or tool failure), the log's last 15 lines. */
+static void print_errors(const char *log_path, const char *what)
 {
 	cleanup_buf struct buf b = { 0 }, errs = { 0 };
 	size_t nlines = 0, after = 0, keep;
 	const char *start;
+	bool compiler;
 
 	if (read_file(log_path, &b, 0) || !b.data)
 		return;
 	for (const char *l = b.data; *l;) {
 		const char *e = strchrnul(l, '\n');
 		size_t n = (size_t)(e - l);
+		bool makeline = n > 4 && !strncmp(l, "make", 4);
 
-		if (memmem(l, n, "error:", 6) || memmem(l, n, "Error ", 6) || memmem(l, n, "undefined reference", 19) ||
-		    (n > 4 && !strncmp(l, "make", 4) && memmem(l, n, "***", 3))) {
+		if (!makeline && (memmem(l, n, "error:", 6) || memmem(l, n, "undefined reference", 19))) {
 			buf_printf(&errs, "%.*s\n", (int)n, l);
 			after = 2;
-		} else if (after) {
+		} else if (after && !makeline) {
 			buf_printf(&errs, "%.*s\n", (int)n, l);
 			after--;
 		}
 		l = *e ? e + 1 : e;
 	}
-	if (!errs.len)
+	compiler = errs.len > 0;
+	if (!compiler)
 		buf_append(&errs, b.data, b.len);
 	for (size_t i = 0; i < errs.len; i++)
 		nlines += errs.data[i] == '\n';
-	keep = errs.len == b.len ? 20 : 30;
+	keep = compiler ? 30 : 15;
 	start = errs.data;
 	for (size_t skip = nlines > keep ? nlines - keep : 0; skip && start; skip--)
 		start = strchr(start, '\n') + 1;
-	fprintf(stderr, "%s", start ? start : "");
+	fprintf(stderr, "kta: %s failed; %s\n%s", what, compiler ? "the compiler said:" : "the log ends with:",
+		start ? start : "");
 }
 
 int kbuild_make(char *const argv[], const char *const *env, const char *log_path, bool progress,
@@ -196,8 +199,7 @@ int kbuild_make(char *const argv[], const char *const *env, const char *log_path
 			return -ENOSPC;
 		}
 	}
-	fprintf(stderr, "kta: %s failed (make exited %d); the compiler said:\n", what, st);
-	print_errors(log_path);
-	pr_err("%s failed; full log: %s", what, log_path);
+	print_errors(log_path, what);
+	pr_err("%s failed (make exited %d); full log: %s", what, st, log_path);
 	return KBUILD_EBUILD;
 }

@@ -18,12 +18,12 @@ ARCH=${ARCH:-x86_64}
 # Kernel builds (kta kernel build, docs/kernel-build.md): flex and bison for
 # Kconfig, bc, libssl-dev and libelf-dev (objtool) for kbuild, dwarves for
 # pahole (DEBUG_INFO_BTF), git for applying patch series (kta patches), tar
-# for Debian's linux-source tarball; ccache makes rebuilds fast (kta uses it
-# when installed).
+# for Debian's linux-source tarball, lz4 for the image (base.config's
+# KERNEL_LZ4); ccache makes rebuilds fast (kta uses it when installed).
 pkgs=(build-essential make gcc libc6-dev xz-utils zstd gzip cpio procps busybox-static
       qemu-system-x86 ca-certificates debian-archive-keyring
       clang-19 llvm-19 bpftool dpkg-dev libelf-dev zlib1g-dev pkg-config
-      flex bison bc libssl-dev dwarves git tar ccache)
+      flex bison bc libssl-dev dwarves git tar lz4 ccache)
 case "$ARCH" in
 x86_64 | amd64) ;;
 *) echo "deps.sh: unknown ARCH '$ARCH' (known: x86_64)" >&2; exit 2 ;;
