@@ -42,8 +42,7 @@ static const char apt_conf_text[] =
 	"Dir::Cache::pkgcache \"\";\n"
 	"Dir::Cache::srcpkgcache \"\";\n";
 
-/* Copy a field's value (rest of the line, trimmed) into out. */
-static void field_value(const char *p, const char *end, char *out, size_t size)
+void apt_field_value(const char *p, const char *end, char *out, size_t size)
 {
 	size_t n;
 
@@ -457,7 +456,7 @@ int deb822_field(const char *stanza, size_t len, const char *field, char *out, s
 		if (!eol)
 			eol = end;
 		if ((size_t)(eol - p) > flen && !strncasecmp(p, field, flen) && p[flen] == ':') {
-			field_value(p + flen + 1, eol, out, size);
+			apt_field_value(p + flen + 1, eol, out, size);
 			return 0;
 		}
 		p = eol + 1;

@@ -79,6 +79,8 @@ int apt_source_download(const struct apt *apt, const char *spec, const char *dir
 
 /* One field of one deb822 stanza (`Size`, `Version`, `Depends`, ...);
  * -ENOENT when absent. */
+/* Copy a field's value (the rest of its line, trimmed) into out. */
+void apt_field_value(const char *p, const char *end, char *out, size_t size);
 int deb822_field(const char *stanza, size_t len, const char *field, char *out, size_t size);
 
 /* Compare Debian version strings the way dpkg does: <0, 0, >0. */

@@ -82,22 +82,6 @@ static int copy_uri(const char *uri, size_t len, char *out, size_t size)
 	return 0;
 }
 
-/* Copy a field's value (rest of the line, trimmed) into out. */
-static void field_value(const char *p, const char *end, char *out, size_t size)
-{
-	size_t n;
-
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	while (end > p && isspace((unsigned char)end[-1]))
-		end--;
-	n = (size_t)(end - p);
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
 int apt_uri_from_deb822(const char *text, char *out, size_t size)
 {
 	const char *p = text;
@@ -126,13 +110,13 @@ int apt_uri_from_deb822(const char *text, char *out, size_t size)
 
 				any = true;
 				if (klen == 5 && !strncasecmp(p, "Types", 5))
-					field_value(colon + 1, eol, types, sizeof(types));
+					apt_field_value(colon + 1, eol, types, sizeof(types));
 				else if (klen == 4 && !strncasecmp(p, "URIs", 4))
-					field_value(colon + 1, eol, uris, sizeof(uris));
+					apt_field_value(colon + 1, eol, uris, sizeof(uris));
 				else if (klen == 6 && !strncasecmp(p, "Suites", 6))
-					field_value(colon + 1, eol, suites_v, sizeof(suites_v));
+					apt_field_value(colon + 1, eol, suites_v, sizeof(suites_v));
 				else if (klen == 7 && !strncasecmp(p, "Enabled", 7))
-					field_value(colon + 1, eol, enabled, sizeof(enabled));
+					apt_field_value(colon + 1, eol, enabled, sizeof(enabled));
 			}
 			p = *eol ? eol + 1 : eol;
 		}
