@@ -6,7 +6,9 @@
 #   make acceptance  build the minimal patched 7.3 kernel, boot it, run the suites
 #   make bench-build kernel build times (full, incremental + boot)
 #
-# Variables: ARCH (x86_64), CROSS_COMPILE, O (build dir), V=1, EXTRA_CFLAGS,
+# Variables: ARCH (x86_64; arm64, riscv64, s390x, ppc64le or an alias:
+# `build/kta arch`), CROSS_COMPILE (default: Debian's cross compiler for a
+# foreign ARCH), O (build dir), V=1, EXTRA_CFLAGS,
 # KERNEL (a kernel image; default: fetch Debian's newest 7.3 cloud kernel),
 # KVERSION (Debian kernel version to fetch, e.g. 6.1), KTA_ARGS (more flags
 # for `kta run`); for kernel builds (scripts/kernel-source.sh): KSOURCE,
@@ -14,9 +16,8 @@
 
 ARCH ?= x86_64
 O ?= build
-CROSS_COMPILE ?=
 V ?= 0
-KVERSION ?= 7.3
+KVERSION ?=
 KTA_ARGS ?=
 
 ifeq ($(V),1)
@@ -27,7 +28,29 @@ endif
 
 CC ?= cc
 HOST_CC := $(CC)
+KTA := $(O)/kta
+
+# The architecture rows come from host/arch.c (`kta arch make`): make
+# regenerates this file when kta changes and restarts with it.
+ARCH_MK := $(O)/arch.mk
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+-include $(ARCH_MK)
+endif
+ifneq ($(KTA_ARCHES),)
+ifeq ($(KTA_ARCH_$(ARCH)),)
+$(error unknown ARCH=$(ARCH); known: $(KTA_ARCHES) (or an alias: `$(KTA) arch`))
+endif
+override ARCH := $(KTA_ARCH_$(ARCH))
+endif
+ifeq ($(origin CROSS_COMPILE),undefined)
+CROSS_COMPILE := $(if $(KTA_NATIVE_$(ARCH)),,$(KTA_CROSS_$(ARCH)))
+endif
 GUEST_CC := $(CROSS_COMPILE)gcc
+# A foreign ARCH builds against a sysroot of that arch's Debian packages
+# (busybox, static libelf/zlib/zstd for libbpf): `kta arch sysroot`.
+GUEST_NATIVE := $(if $(CROSS_COMPILE),,1)
+GUEST_SYSROOT_STAMP := $(O)/$(ARCH)/sysroot.dir
+GUEST_SYSROOT = $(if $(GUEST_NATIVE),,$(shell cat $(GUEST_SYSROOT_STAMP) 2>/dev/null))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wformat=2 -Wno-format-truncation -Wswitch-default -Wundef
@@ -55,19 +78,17 @@ UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(O)/unit-san/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 
-KTA := $(O)/kta
-
 -include mk/bpf.mk
 include $(wildcard guest-tests/*/*.mk)
 
-.PHONY: all host guest deps deps-check vm-test check unit unit-san fuzz-replay \
+.PHONY: all host guest deps deps-check deps-arch vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
 	integration bench fuzz clean format-check acceptance bench-build kernel-source
 
 all: host guest
 
 host: $(KTA)
-guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTDATA) $(SUITE_TARGETS)
+guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTDATA) $(SUITE_TARGETS) $(if $(GUEST_NATIVE),,$(GUEST_SYSROOT_STAMP))
 
 # Packages: installed once, then only checked (cheap) on every run.
 deps:
@@ -75,6 +96,10 @@ deps:
 
 deps-check:
 	$(Q)scripts/deps.sh ensure
+
+# ARCH's QEMU and, for a foreign ARCH, its cross toolchain (host/arch.c).
+deps-arch: $(ARCH_MK)
+	$(Q)scripts/deps.sh ensure $(KTA_PACKAGES_$(ARCH))
 
 $(O)/host/%.o: host/%.c $(wildcard host/*.h)
 	@mkdir -p $(dir $@)
@@ -89,6 +114,16 @@ $(O)/host-san/%.o: host/%.c $(wildcard host/*.h)
 $(KTA): $(O)/host/main.o $(HOST_OBJS)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -o $@ $^ -lm
+
+$(ARCH_MK): $(KTA)
+	$(Q)$(KTA) arch make > $@.tmp && mv $@.tmp $@
+
+# The fetch is order-only: rebuilding kta must not re-fetch.
+$(GUEST_SYSROOT_STAMP): | $(KTA)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  SYSROOT $(ARCH)")
+	$(Q)dir=$$($(KTA) arch sysroot $(ARCH)) && test -d "$$dir" && \
+		printf '%s\n' "$$dir" > $@.tmp && mv $@.tmp $@
 
 $(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
 	$(if $(Q),@echo "  LD-SAN  $@")
@@ -144,6 +179,7 @@ fuzz:
 
 # The main job: everything a kernel developer needs, from a clean clone.
 vm-test: deps-check
+	$(Q)$(MAKE) --no-print-directory deps-arch
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/vm-test.sh
 

@@ -7,10 +7,12 @@
  * that no mirror name lives in the code.
  */
 #include "apt.h"
+#include "dirlock.h"
 #include "log.h"
 #include "pathf.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <string.h>
@@ -135,7 +137,7 @@ int apt_init_source(struct apt *apt, const char *cache_root)
  * NULL-terminated argument list appended after the options. */
 static int apt_run(const struct apt *apt, const char *tool, const char *const *extra, struct buf *out)
 {
-	char opt[9][PATH_MAX + 48];
+	char opt[12][PATH_MAX + 48];
 	const char *argv[40];
 	size_t n = 0, k = 0;
 
@@ -154,6 +156,8 @@ static int apt_run(const struct apt *apt, const char *tool, const char *const *e
 		snprintf(opt[k++], sizeof(opt[0]), "APT::Architectures=%s", apt->deb_arch);
 	}
 	snprintf(opt[k++], sizeof(opt[0]), "Dir::Etc::Preferences=/dev/null");
+	if (apt->release[0])
+		snprintf(opt[k++], sizeof(opt[0]), "APT::Default-Release=%s", apt->release);
 	/* apt drops privileges to _apt for downloads, which cannot write into
 	 * a root-owned cache and warns; as root, download as root. */
 	if (geteuid() == 0)
@@ -274,6 +278,25 @@ static bool update_failed(const struct buf *b)
 	return false;
 }
 
+/* Index files apt has for this configuration: a failed suite leaves the
+ * others usable (a mirror caught mid-sync serves one suite's Packages that
+ * does not match its Release file, for hours). */
+static int count_indexes(const struct apt *apt)
+{
+	const char *kind = apt->source ? "_Sources" : "_Packages";
+	DIR *d = opendir(apt->lists);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, kind))
+			n++;
+	closedir(d);
+	return n;
+}
+
 int apt_update(const struct apt *apt)
 {
 	static const char *const args[] = { "update", NULL };
@@ -297,11 +320,19 @@ int apt_update(const struct apt *apt)
 	/* apt-get update exits 0 when indexes fail to download ("W: Failed to
 	 * fetch"), so its output decides too. */
 	if (st || update_failed(&b)) {
+		int have = count_indexes(apt);
+
 		apt_errors(&b, errs, sizeof(errs));
+		if (have > 0) {
+			pr_warn("some of Debian's package lists could not be fetched; using the %d "
+				"that were:%s", have, errs);
+			goto done;
+		}
 		pr_err("apt-get update from `%s` failed; check the network or set KTA_APT_URI:%s",
 		       apt->uri, errs);
 		return -EIO;
 	}
+done:
 	/* The kernel-package name index is for binary lists only. */
 	err = apt->source ? 0 : build_index(apt);
 	err = err ?: write_file_atomic(apt->stamp, apt->uri, strlen(apt->uri), 0644);
@@ -309,6 +340,35 @@ int apt_update(const struct apt *apt)
 		return err;
 	pr_debug("apt-get update took %llu ms", (unsigned long long)(monotonic_ms() - t0));
 	return 0;
+}
+
+int apt_ensure_lists(const struct apt *apt, int apt_err, int64_t max_age_s, struct dirlock *lock,
+		     bool *updated)
+{
+	int64_t age;
+	int err;
+
+	if (apt_err)
+		return apt_err;
+	age = apt_lists_age(apt);
+	if (*updated || (age >= 0 && age <= max_age_s))
+		return 0;
+	err = dirlock_take(lock);
+	/* Another process may have updated while we waited. */
+	age = apt_lists_age(apt);
+	if (!err && age >= 0 && age <= max_age_s)
+		return 0;
+	err = err ?: apt_update(apt);
+	if (!err) {
+		*updated = true;
+		return 0;
+	}
+	if (age >= 0) {
+		pr_warn("using %s package lists from %lld hours ago", apt->source ? "source" : apt->deb_arch,
+			(long long)(age / 3600));
+		return 0;
+	}
+	return err;
 }
 
 int apt_pkgnames(const struct apt *apt, const char *prefix, struct buf *out)
@@ -418,6 +478,42 @@ int apt_download(const struct apt *apt, const char *const *specs, const char *di
 	args[n] = NULL;
 	snprintf(what, sizeof(what), "%s%s", specs[0], specs[1] ? " ..." : "");
 	return apt_get_in(apt, args, dir, what);
+}
+
+int apt_download_unpack(const struct apt *apt, const char *const *specs, const char *debs_dir,
+			const char *dest)
+{
+	cleanup_free char *pattern = path_join(debs_dir, "*.deb");
+	size_t n = 0;
+	glob_t g;
+	int err;
+
+	while (specs[n])
+		n++;
+	if (!pattern)
+		return -ENOMEM;
+	err = apt_download(apt, specs, debs_dir);
+	if (err)
+		return err;
+	if (glob(pattern, 0, NULL, &g) || g.gl_pathc != n) {
+		pr_err("apt-get download left %zu .deb files in `%s`, expected %zu", (size_t)g.gl_pathc, debs_dir, n);
+		globfree(&g);
+		return -ENOENT;
+	}
+	for (size_t i = 0; !err && i < g.gl_pathc; i++) {
+		cleanup_buf struct buf out = { 0 };
+		char *argv[] = { "dpkg-deb", "-x", g.gl_pathv[i], (char *)dest, NULL };
+		int st = run_command(argv, &out);
+
+		if (st) {
+			pr_err("cannot unpack `%s` into `%s`: %s", g.gl_pathv[i], dest,
+			       st < 0 ? strerror(-st) : out.data ? out.data : "dpkg-deb failed");
+			err = st < 0 ? st : -EIO;
+		}
+		unlink(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return err;
 }
 
 int apt_showsrc(const struct apt *apt, const char *name, struct buf *out)

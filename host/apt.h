@@ -24,6 +24,9 @@ struct apt {
 	char deb_arch[32];       /* empty for a source configuration */
 	char uri[512];
 	bool source;             /* deb-src lines only: apt_init_source() */
+	/* APT::Default-Release: prefer this suite's versions (""): e.g.
+	 * bookworm's libraries, built against the cross toolchain's libc. */
+	char release[32];
 };
 
 /* The Debian archive to use: $KTA_APT_URI, else the first Debian archive
@@ -53,6 +56,15 @@ int64_t apt_lists_age(const struct apt *apt);
 /* `apt-get update` into the private lists. */
 int apt_update(const struct apt *apt);
 
+struct dirlock;
+/* Lists no older than max_age_s: update them under lock (taken here and
+ * kept: the caller's fetch goes on under it) unless another process did
+ * while we waited. *updated says this process refreshed them, and skips
+ * further updates. Stale lists beat none: on a failed update with old
+ * lists, warn and return 0. apt_err is apt_init()'s result. */
+int apt_ensure_lists(const struct apt *apt, int apt_err, int64_t max_age_s, struct dirlock *lock,
+		     bool *updated);
+
 /* Package names starting with prefix, one per line. For the kernel
  * packages (linux-image-, linux-base-, linux-binary-, linux-modules-) from
  * a small index rebuilt after every update: apt-cache takes ~1.5 s to load
@@ -66,6 +78,11 @@ int apt_show(const struct apt *apt, const char *const *pkgs, struct buf *out);
 
 /* Download the NULL-terminated "pkg=version" specs into dir, in one run. */
 int apt_download(const struct apt *apt, const char *const *specs, const char *dir);
+
+/* apt_download() into debs_dir, then `dpkg-deb -x` each into dest; the
+ * .deb files are removed. Every spec must have given one .deb. */
+int apt_download_unpack(const struct apt *apt, const char *const *specs, const char *debs_dir,
+			const char *dest);
 
 /* Source configuration: `apt-cache showsrc name` (deb822 stanzas, one per
  * suite that has it); -ENOENT when apt knows no such source or binary

@@ -1,5 +1,6 @@
 /* The architecture table. */
 #include "arch.h"
+#include "util.h"
 
 #include <elf.h>
 #include <string.h>
@@ -23,6 +24,10 @@ static const struct arch_profile arches[] = {
 		.console = "ttyS0",
 		.virtio_suffix = "pci",
 		.memory_mb = 1024,
+		.poweroff = "reboot(2) + -no-reboot (no ACPI needed)",
+		.deb_image = "vmlinuz",
+		.bpf_arch = "x86",
+		.bpf_endian = "el",
 		.elf_machine = EM_X86_64,
 		.image_format = IMAGE_BZIMAGE,
 		.kconfig = "x86_64",
@@ -30,12 +35,155 @@ static const struct arch_profile arches[] = {
 		.kbuild_srcarch = "x86",
 		.kbuild_target = "bzImage",
 		.kbuild_image = "arch/x86/boot/bzImage",
-		.cross_compile = "",
+		.cross_compile = "x86_64-linux-gnu-",
 		.multiarch = "x86_64-linux-gnu",
+		.qemu_package = "qemu-system-x86",
+		.cross_packages = "gcc-x86-64-linux-gnu libc6-dev-amd64-cross",
+		.guest_modules = virtio_pci_modules,
+		.builtin_symbols = virtio_pci_builtin,
+	},
+	{
+		.name = "arm64",
+		.aliases = "aarch64",
+		.uname_machine = "aarch64",
+		.deb_arch = "arm64",
+		.deb_flavour = "cloud-arm64",
+		.qemu_binary = "qemu-system-aarch64",
+		.machine = "virt",
+		/* max emulates pointer authentication (QARMA) in software:
+		 * 8.8 s to boot Debian's cloud kernel against 3.2 s. */
+		.cpu_tcg = "cortex-a57",
+		.cpu_kvm = "host",
+		.console = "ttyAMA0",
+		.virtio_suffix = "pci",
+		.memory_mb = 1024,
+		.poweroff = "reboot(2) + -no-reboot (PSCI)",
+		.deb_image = "vmlinuz",
+		.bpf_arch = "arm64",
+		.bpf_endian = "el",
+		.elf_machine = EM_AARCH64,
+		.image_format = IMAGE_ARM64,
+		.kconfig = "arm64",
+		.kbuild_arch = "arm64",
+		.kbuild_srcarch = "arm64",
+		.kbuild_target = "Image",
+		.kbuild_image = "arch/arm64/boot/Image",
+		.cross_compile = "aarch64-linux-gnu-",
+		.multiarch = "aarch64-linux-gnu",
+		.qemu_package = "qemu-system-arm",
+		.cross_packages = "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+		.guest_modules = virtio_pci_modules,
+		.builtin_symbols = virtio_pci_builtin,
+	},
+	{
+		.name = "riscv64",
+		.aliases = "riscv",
+		.uname_machine = "riscv64",
+		.deb_arch = "riscv64",
+		.deb_flavour = "riscv64",
+		.qemu_binary = "qemu-system-riscv64",
+		/* OpenSBI from QEMU's firmware directory (-bios default). */
+		.machine = "virt",
+		.cpu_tcg = "rv64",
+		.cpu_kvm = "host",
+		.console = "ttyS0",
+		.virtio_suffix = "pci",
+		.memory_mb = 1024,
+		.poweroff = "reboot(2) + -no-reboot (SBI system reset)",
+		.deb_image = "vmlinuz",
+		.bpf_arch = "riscv",
+		.bpf_endian = "el",
+		.elf_machine = EM_RISCV,
+		.image_format = IMAGE_RISCV,
+		.kconfig = "riscv64",
+		.kbuild_arch = "riscv",
+		.kbuild_srcarch = "riscv",
+		.kbuild_target = "Image",
+		.kbuild_image = "arch/riscv/boot/Image",
+		.cross_compile = "riscv64-linux-gnu-",
+		.multiarch = "riscv64-linux-gnu",
+		.qemu_package = "qemu-system-misc",
+		.cross_packages = "gcc-riscv64-linux-gnu libc6-dev-riscv64-cross",
+		.guest_modules = virtio_pci_modules,
+		.builtin_symbols = virtio_pci_builtin,
+	},
+	{
+		.name = "s390x",
+		.aliases = "s390",
+		.uname_machine = "s390x",
+		.deb_arch = "s390x",
+		.deb_flavour = "s390x",
+		.qemu_binary = "qemu-system-s390x",
+		/* QEMU's first -serial is the SCLP console. Debian's s390x
+		 * kernel has no virtio-ccw but builds virtio-pci in (zPCI). */
+		.machine = "s390-ccw-virtio",
+		.cpu_tcg = "max",
+		.cpu_kvm = "host",
+		.console = "ttysclp0",
+		.virtio_suffix = "pci",
+		.memory_mb = 1024,
+		.poweroff = "reboot(2) + -no-reboot (SCLP/diag reset)",
+		.deb_image = "vmlinuz",
+		.bpf_arch = "s390",
+		.bpf_endian = "eb",
+		.elf_machine = EM_S390,
+		.image_format = IMAGE_S390,
+		.kconfig = "s390x",
+		.kbuild_arch = "s390",
+		.kbuild_srcarch = "s390",
+		.kbuild_target = "bzImage",
+		.kbuild_image = "arch/s390/boot/bzImage",
+		.cross_compile = "s390x-linux-gnu-",
+		.multiarch = "s390x-linux-gnu",
+		.qemu_package = "qemu-system-misc",
+		.cross_packages = "gcc-s390x-linux-gnu libc6-dev-s390x-cross",
+		.guest_modules = virtio_pci_modules,
+		.builtin_symbols = virtio_pci_builtin,
+	},
+	{
+		.name = "ppc64le",
+		.aliases = "powerpc ppc64el powerpc64le",
+		.uname_machine = "ppc64le",
+		.deb_arch = "ppc64el",
+		.deb_flavour = "powerpc64le",
+		.qemu_binary = "qemu-system-ppc64",
+		/* VOF, QEMU's minimal Open Firmware, instead of SLOF: no
+		 * firmware boot menu and device probing before the kernel. */
+		.machine = "pseries,x-vof=on",
+		.cpu_tcg = "power9",
+		.cpu_kvm = "host",
+		.console = "hvc0",
+		.virtio_suffix = "pci",
+		.memory_mb = 1024,
+		.poweroff = "reboot(2) + -no-reboot (RTAS)",
+		.deb_image = "vmlinux",
+		.bpf_arch = "powerpc",
+		.bpf_endian = "el",
+		.elf_machine = EM_PPC64,
+		.image_format = IMAGE_ELF,
+		.kconfig = "ppc64le",
+		.kbuild_arch = "powerpc",
+		.kbuild_srcarch = "powerpc",
+		.kbuild_target = "vmlinux",
+		.kbuild_image = "vmlinux",
+		.cross_compile = "powerpc64le-linux-gnu-",
+		.multiarch = "powerpc64le-linux-gnu",
+		.qemu_package = "qemu-system-ppc",
+		.cross_packages = "gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross",
 		.guest_modules = virtio_pci_modules,
 		.builtin_symbols = virtio_pci_builtin,
 	},
 };
+
+size_t arch_count(void)
+{
+	return ARRAY_SIZE(arches);
+}
+
+const struct arch_profile *arch_at(size_t i)
+{
+	return i < ARRAY_SIZE(arches) ? &arches[i] : NULL;
+}
 
 const struct arch_profile *arch_default(void)
 {
@@ -59,7 +207,7 @@ static int word_in(const char *list, const char *w)
 
 const struct arch_profile *arch_lookup(const char *name)
 {
-	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(arches); i++)
 		if (!strcmp(arches[i].name, name) || word_in(arches[i].aliases, name) ||
 		    !strcmp(arches[i].deb_arch, name))
 			return &arches[i];
@@ -71,7 +219,7 @@ const char *arch_names(void)
 	static char names[256];
 
 	if (!names[0]) {
-		for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(arches); i++) {
 			if (i)
 				strcat(names, " ");
 			strcat(names, arches[i].name);

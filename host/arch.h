@@ -5,11 +5,15 @@
 #ifndef KTA_ARCH_H
 #define KTA_ARCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum image_format {
 	IMAGE_BZIMAGE,     /* x86 boot protocol: "HdrS" at 0x202 */
 	IMAGE_ARM64,       /* arm64 Image: "ARM\x64" at 0x38 */
+	IMAGE_RISCV,       /* RISC-V Image: "RSC\x05" at 0x38 */
+	IMAGE_S390,        /* s390 image: "S390EP" at 0x10008 */
+	IMAGE_ELF,         /* an ELF vmlinux (ppc64's -kernel boots it) */
 };
 
 struct arch_profile {
@@ -22,9 +26,23 @@ struct arch_profile {
 	const char *machine;       /* -M */
 	const char *cpu_tcg;       /* -cpu under TCG: the fastest that boots */
 	const char *cpu_kvm;
-	const char *console;       /* console= device */
-	const char *virtio_suffix; /* "pci" for virtio-serial-pci, ... */
+	const char *console;       /* console= device, on QEMU's first -serial */
+	const char *virtio_suffix; /* transport: "pci", "ccw", "device" (MMIO) */
 	unsigned int memory_mb;
+	/* How the guest ends the run: the agent always calls reboot(2), and
+	 * -no-reboot turns that into a QEMU exit on every machine kta knows;
+	 * kept as text for the documentation and `kta arch`. */
+	const char *poweroff;
+	/* The image's name in Debian's single-package kernels (6.x):
+	 * boot/<this>-<abi>; the 7.x split packages call it vmlinuz on
+	 * every arch. */
+	const char *deb_image;
+	/* Why the ASAN suite cannot run here, or NULL when it can. */
+	const char *asan_unsupported;
+	/* BPF: the kernel's name for __TARGET_ARCH_<x> and the byte order of
+	 * BPF objects ("el" or "eb"). */
+	const char *bpf_arch;
+	const char *bpf_endian;
 	uint16_t elf_machine;      /* e_machine of guest executables */
 	enum image_format image_format;
 	const char *kconfig;       /* kernel-config/<this>.config */
@@ -34,6 +52,10 @@ struct arch_profile {
 	const char *kbuild_image;  /* where it lands, relative to O= */
 	const char *cross_compile; /* Debian cross-compiler prefix */
 	const char *multiarch;     /* Debian multiarch triplet: library directories */
+	/* Debian 12 packages: QEMU for this guest, and the cross toolchain
+	 * (compiler, libc, ASAN runtime) when the host is another arch. */
+	const char *qemu_package;
+	const char *cross_packages;
 	/* Modules the guest needs when the kernel does not build them in,
 	 * NULL-terminated, in no particular order (dependencies are resolved
 	 * from the modules themselves). */
@@ -44,6 +66,9 @@ struct arch_profile {
 
 const struct arch_profile *arch_lookup(const char *name);
 const struct arch_profile *arch_default(void);
+/* The table, in order, for `kta arch` and `--arch all`. */
+size_t arch_count(void);
+const struct arch_profile *arch_at(size_t i);
 /* "x86_64 arm64 ..." for error messages. */
 const char *arch_names(void);
 /* Does the host run this architecture's binaries natively? */

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "report.h"
 #include "suite.h"
+#include "sysroot.h"
 #include "util.h"
 #include "vm.h"
 
@@ -298,7 +299,7 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 	struct initramfs fs = { 0 };
 	struct libset libs = { 0 };
 	cleanup_buf struct buf modlist = { 0 };
-	char agent[PATH_MAX], hash[65];
+	char agent[PATH_MAX], busybox[PATH_MAX], hash[65];
 	int err = 0;
 
 	if (o->agent)
@@ -312,9 +313,11 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 	err = err ?: exe_check(agent, o->arch, false);
 	err = err ?: initramfs_add_file(&fs, "/init", agent, 0755);
 	if (!err && o->busybox)
-		err = exe_check(o->busybox, o->arch, false);
-	err = err ?: initramfs_add_file(&fs, "/bin/busybox",
-					o->busybox ? o->busybox : "/bin/busybox", 0755);
+		snprintf(busybox, sizeof(busybox), "%s", o->busybox);
+	else if (!err)
+		err = sysroot_busybox(o->arch, busybox, sizeof(busybox));
+	err = err ?: exe_check(busybox, o->arch, false);
+	err = err ?: initramfs_add_file(&fs, "/bin/busybox", busybox, 0755);
 	for (size_t i = 0; !err && i < k->nr_modules; i++) {
 		const char *base = strrchr(k->modules[i], '/');
 		cleanup_free char *dest = xasprintf("/lib/modules/kta/%s",
@@ -477,7 +480,7 @@ out:
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {
-		.arch = arch_default(), .kernel_version = "7.3", .timeout_s = 120,
+		.arch = arch_default(), .timeout_s = 120,
 		.boot_timeout_s = 120, .accel = "auto", .smp = 2,
 	};
 	int err = parse_opts(argc, argv, &o), rc;

@@ -7,6 +7,7 @@
  * and no apt-cache run.
  */
 #include "apt.h"
+#include "dirlock.h"
 #include "kernel.h"
 #include "log.h"
 #include "modules.h"
@@ -29,8 +30,11 @@ struct fetch {
 	char kdir[PATH_MAX];      /* $cache/kernels/<deb_arch> */
 	struct apt apt;
 	int apt_err;              /* apt_init()'s result */
-	int lock_fd;
+	struct dirlock lock;
 	bool updated;             /* lists refreshed by this process */
+	/* No version was asked for: when the arch has no kernel of the
+	 * default series yet (Debian ports lag behind), take its newest. */
+	bool default_version;
 };
 
 static void listp(char ***p)
@@ -105,7 +109,7 @@ static int fetch_init(struct fetch *f, const struct arch_profile *arch, const ch
 	memset(f, 0, sizeof(*f));
 	f->arch = arch;
 	f->flavour = flavour ? flavour : arch->deb_flavour;
-	f->lock_fd = -1;
+	f->lock = (struct dirlock){ .fd = -1, .dir = f->kdir };
 	for (const char *p = f->flavour; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-')
 			return pr_err("invalid kernel flavour `%s`", f->flavour), -EINVAL;
@@ -126,29 +130,7 @@ static int fetch_init(struct fetch *f, const struct arch_profile *arch, const ch
 
 static void fetch_done(struct fetch *f)
 {
-	closep(&f->lock_fd);
-}
-
-/* One fetch or update at a time per arch: apt's lists and the temp dirs
- * are shared. Held until fetch_done(). */
-static int fetch_lock(struct fetch *f)
-{
-	cleanup_free char *path = path_join(f->kdir, ".lock");
-
-	if (f->lock_fd >= 0)
-		return 0;
-	if (!path)
-		return -ENOMEM;
-	f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (f->lock_fd < 0)
-		return pr_err("cannot open `%s`: %s", path, strerror(errno)), -errno;
-	if (flock(f->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		pr_info("waiting for another kta fetching into `%s`", f->kdir);
-		while (flock(f->lock_fd, LOCK_EX) < 0)
-			if (errno != EINTR)
-				return -errno;
-	}
-	return 0;
+	dirlock_release(&f->lock);
 }
 
 /* Entries hold one apt selection: "<abi>-<flavour>". */
@@ -258,33 +240,6 @@ static int cached_abis(const struct fetch *f, const char *want, char ***out, siz
 
 /* Package lists: refresh when missing or older than max_age_s. Failing to
  * refresh stale lists is a warning: they still name the cached kernels. */
-static int ensure_lists(struct fetch *f, int64_t max_age_s)
-{
-	int64_t age;
-	int err;
-
-	if (f->apt_err)
-		return f->apt_err;
-	age = apt_lists_age(&f->apt);
-	if (f->updated || (age >= 0 && age <= max_age_s))
-		return 0;
-	err = fetch_lock(f);
-	/* Another process may have updated while we waited. */
-	age = apt_lists_age(&f->apt);
-	if (!err && age >= 0 && age <= max_age_s)
-		return 0;
-	err = err ?: apt_update(&f->apt);
-	if (!err) {
-		f->updated = true;
-		return 0;
-	}
-	if (age >= 0) {
-		pr_warn("using package lists from %lld hours ago", (long long)(age / 3600));
-		return 0;
-	}
-	return err;
-}
-
 static bool has_line(const struct buf *names, const char *line)
 {
 	size_t n = strlen(line);
@@ -422,7 +377,7 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 {
 	cleanup_list char **all = NULL;
 	size_t n = 0;
-	int err = ensure_lists(f, DAY_S);
+	int err = apt_ensure_lists(&f->apt, f->apt_err, DAY_S, &f->lock, &f->updated);
 
 	if (err) {
 		/* No usable lists: fall back to what is cached. */
@@ -459,8 +414,19 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 			snprintf(abi, size, "%s", v[i].abi);
 			return 0;
 		}
+		if (f->default_version) {
+			for (size_t i = nv; i-- > 0;) {
+				if (!v[i].complete)
+					continue;
+				pr_warn("Debian has no %s kernel for %s (flavour %s) yet; using its newest, %s "
+					"(ask for one with --kernel-version)", want, f->arch->deb_arch, f->flavour,
+					v[i].abi);
+				snprintf(abi, size, "%s", v[i].abi);
+				return 0;
+			}
+		}
 		/* A version published within the day: refresh lists older than an hour once. */
-		if (pass || matched || f->updated || ensure_lists(f, HOUR_S) || !f->updated) {
+		if (pass || matched || f->updated || apt_ensure_lists(&f->apt, f->apt_err, HOUR_S, &f->lock, &f->updated) || !f->updated) {
 			report_unknown(f, want, v, nv, matched);
 			break;
 		}
@@ -494,11 +460,10 @@ static void clean_stale(const struct fetch *f)
  * fetching right now (never wait for it). */
 static void try_clean_stale(struct fetch *f)
 {
-	cleanup_free char *path = path_join(f->kdir, ".lock");
-	cleanup_close int fd = path ? open(path, O_RDWR | O_CLOEXEC) : -1;
-
-	if (fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB))
+	if (!dirlock_try(&f->lock)) {
 		clean_stale(f);
+		dirlock_release(&f->lock);
+	}
 }
 
 int kernel_fetch(const struct arch_profile *arch, const char *version, const char *flavour,
@@ -510,12 +475,15 @@ int kernel_fetch(const struct arch_profile *arch, const char *version, const cha
 	uint64_t t0 = monotonic_ms();
 	int err;
 
-	version = version && *version ? version : KERNEL_DEFAULT_VERSION;
+	bool dflt = !version || !*version;
+
+	version = dflt ? KERNEL_DEFAULT_VERSION : version;
 	for (const char *p = version; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr(".+~-", *p))
 			return pr_err("invalid kernel version `%s` (expected e.g. 7.3, 6.1, 6.12.107, latest)",
 				      version), -EINVAL;
 	err = fetch_init(&f, arch, flavour);
+	f.default_version = dflt;
 	err = err ?: select_abi(&f, version, abi, sizeof(abi));
 	if (!err && !(dir = entry_path(&f, abi)))
 		err = -ENOMEM;
@@ -530,7 +498,7 @@ int kernel_fetch(const struct arch_profile *arch, const char *version, const cha
 	if (err != -ENOENT && err != -ESTALE)
 		goto out;
 	/* Another kta may have fetched it while we waited for the lock. */
-	err = fetch_lock(&f);
+	err = dirlock_take(&f.lock);
 	if (!err && !(err = entry_load(arch, dir, out))) {
 		pr_info("using cached kernel %s (%s) from %s", out->version, out->source, dir);
 		goto out;
@@ -556,7 +524,7 @@ int kernel_list(const struct arch_profile *arch, const char *version, const char
 	size_t nv = 0, k = 0;
 	int err = fetch_init(&f, arch, flavour);
 
-	err = err ?: ensure_lists(&f, DAY_S);
+	err = err ?: apt_ensure_lists(&f.apt, f.apt_err, DAY_S, &f.lock, &f.updated);
 	err = err ?: archive_abis(&f, &v, &nv);
 	for (size_t i = 0; !err && i < nv; i++) {
 		cleanup_free char *info = NULL;

@@ -88,11 +88,9 @@ static int need_space(const struct unpack *u, uint64_t bytes)
  * into u->x; the .debs go as soon as they are unpacked. */
 static int download_extract(const struct unpack *u, const struct pkg *const *ps)
 {
-	cleanup_free char *pattern = path_join(u->debs, "*.deb");
 	char *specs[4] = { 0 };
 	uint64_t total = 0;
 	size_t n = 0;
-	glob_t g;
 	int err = 0;
 
 	for (; ps[n] && n + 1 < ARRAY_SIZE(specs); n++) {
@@ -102,30 +100,11 @@ static int download_extract(const struct unpack *u, const struct pkg *const *ps)
 		total += ps[n]->size;
 		pr_info("downloading %s %s (%.1f MB)", ps[n]->name, ps[n]->version, (double)ps[n]->size / 1e6);
 	}
-	err = err ?: pattern ? 0 : -ENOMEM;
-	err = err ?: apt_download(u->apt, (const char *const *)specs, u->debs);
+	err = err ?: apt_download_unpack(u->apt, (const char *const *)specs, u->debs, u->x);
 	for (size_t i = 0; i < n; i++)
 		free(specs[i]);
 	if (err)
 		return err;
-	if (glob(pattern, 0, NULL, &g) || g.gl_pathc != n) {
-		pr_err("apt-get download left %zu .deb files in `%s`, expected %zu", (size_t)g.gl_pathc, u->debs, n);
-		globfree(&g);
-		return -ENOENT;
-	}
-	for (size_t i = 0; !err && i < g.gl_pathc; i++) {
-		cleanup_buf struct buf out = { 0 };
-		char *argv[] = { "dpkg-deb", "-x", g.gl_pathv[i], (char *)u->x, NULL };
-		int st = run_command(argv, &out);
-
-		if (st) {
-			pr_err("cannot unpack `%s` into `%s`: %s", g.gl_pathv[i], u->x,
-			       st < 0 ? strerror(-st) : out.data ? out.data : "dpkg-deb failed");
-			err = st < 0 ? st : -EIO;
-		}
-		unlink(g.gl_pathv[i]);
-	}
-	globfree(&g);
 	pr_debug("downloaded and unpacked %.1f MB", (double)total / 1e6);
 	return err;
 }
@@ -296,7 +275,7 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 		err = err ?: pathf(moddir, sizeof(moddir), "%s/lib/modules/%s", u.x, u.kver);
 		if (!err && !path_exists(moddir))
 			err = pathf(moddir, sizeof(moddir), "%s/usr/lib/modules/%s", u.x, u.kver);
-		err = err ?: pathf(image, sizeof(image), "%s/boot/vmlinuz-%s", u.x, u.kver);
+		err = err ?: pathf(image, sizeof(image), "%s/boot/%s-%s", u.x, arch->deb_image, u.kver);
 		err = err ?: pathf(config, sizeof(config), "%s/boot/config-%s", u.x, u.kver);
 	}
 	err = err ?: pathf(builtin, sizeof(builtin), "%s/modules.builtin", moddir);

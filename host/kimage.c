@@ -54,6 +54,11 @@ enum kimage_kind kimage_probe_buf(const void *buf, size_t len, char *version, si
 	}
 	if (len >= 0x3c && !memcmp(p + 0x38, "ARM\x64", 4))
 		return KIMAGE_ARM64;
+	if (len >= 0x3c && !memcmp(p + 0x38, "RSC\x05", 4))
+		return KIMAGE_RISCV;
+	/* QEMU's s390 loader looks for the same magic. */
+	if (len >= 0x1000e && !memcmp(p + 0x10008, "S390EP", 6))
+		return KIMAGE_S390;
 	if (len >= 18 && !memcmp(p, "\177ELF", 4)) {
 		unsigned int type = p[5] == 2 ? (unsigned int)p[16] << 8 | p[17] : le16(p + 16);
 
@@ -69,6 +74,8 @@ const char *kimage_kind_name(enum kimage_kind kind)
 	switch (kind) {
 	case KIMAGE_BZIMAGE: return "x86 bzImage";
 	case KIMAGE_ARM64: return "arm64 Image";
+	case KIMAGE_RISCV: return "RISC-V Image";
+	case KIMAGE_S390: return "s390 image";
 	case KIMAGE_ELF: return "ELF file (vmlinux?)";
 	case KIMAGE_GZIP: return "gzip-compressed file";
 	case KIMAGE_ZBOOT: return "EFI zboot image";
@@ -85,6 +92,12 @@ static const char *format_hint(enum image_format fmt)
 		return "pass the bzImage from arch/x86/boot/ or a vmlinuz from /boot";
 	case IMAGE_ARM64:
 		return "pass the uncompressed Image from arch/arm64/boot/ or a vmlinuz from /boot";
+	case IMAGE_RISCV:
+		return "pass the uncompressed Image from arch/riscv/boot/ or a vmlinuz from /boot";
+	case IMAGE_S390:
+		return "pass arch/s390/boot/bzImage or a vmlinuz from /boot";
+	case IMAGE_ELF:
+		return "pass the vmlinux from the top of the build tree or from /boot";
 	default:
 		return "pass a bootable kernel image";
 	}
@@ -95,8 +108,30 @@ static const char *format_header(enum image_format fmt)
 	switch (fmt) {
 	case IMAGE_BZIMAGE: return "no bzImage header";
 	case IMAGE_ARM64: return "no arm64 Image header";
+	case IMAGE_RISCV: return "no RISC-V Image header";
+	case IMAGE_S390: return "no s390 image magic";
+	case IMAGE_ELF: return "not an ELF executable";
 	default: return "no kernel header";
 	}
+}
+
+static enum kimage_kind format_kind(enum image_format fmt)
+{
+	switch (fmt) {
+	case IMAGE_BZIMAGE: return KIMAGE_BZIMAGE;
+	case IMAGE_ARM64: return KIMAGE_ARM64;
+	case IMAGE_RISCV: return KIMAGE_RISCV;
+	case IMAGE_S390: return KIMAGE_S390;
+	case IMAGE_ELF: return KIMAGE_ELF;
+	default: return KIMAGE_UNKNOWN;
+	}
+}
+
+static unsigned int elf_machine(const uint8_t *p, size_t len)
+{
+	if (len < 20)
+		return 0;
+	return p[5] == 2 ? (unsigned int)p[18] << 8 | p[19] : le16(p + 18);
 }
 
 static int kind_to_format(enum kimage_kind kind, enum image_format *fmt)
@@ -104,8 +139,10 @@ static int kind_to_format(enum kimage_kind kind, enum image_format *fmt)
 	switch (kind) {
 	case KIMAGE_BZIMAGE: *fmt = IMAGE_BZIMAGE; return 0;
 	case KIMAGE_ARM64: *fmt = IMAGE_ARM64; return 0;
+	case KIMAGE_RISCV: *fmt = IMAGE_RISCV; return 0;
+	case KIMAGE_S390: *fmt = IMAGE_S390; return 0;
+	case KIMAGE_ELF: *fmt = IMAGE_ELF; return 0;
 	case KIMAGE_UNKNOWN:
-	case KIMAGE_ELF:
 	case KIMAGE_GZIP:
 	case KIMAGE_ZBOOT:
 	case KIMAGE_MODULE:
@@ -164,7 +201,18 @@ static int probe(const struct arch_profile *arch, const char *path, enum image_f
 		return -ENOEXEC;
 	}
 	kind = kimage_probe_buf(buf, len, version, vlen);
-	if (!kind_to_format(kind, fmt))
+	/* An ELF vmlinux is bootable only where the arch boots ELF, and
+	 * only if it is that arch's. */
+	if (kind == KIMAGE_ELF && arch && arch->image_format == IMAGE_ELF) {
+		if (elf_machine(buf, len) == arch->elf_machine) {
+			*fmt = IMAGE_ELF;
+			return 0;
+		}
+		pr_err("`%s` is an ELF file for machine %u, not a %s vmlinux; %s", path,
+		       elf_machine(buf, len), arch->name, hint);
+		return -ENOEXEC;
+	}
+	if (kind != KIMAGE_ELF && !kind_to_format(kind, fmt))
 		return 0;
 	switch (kind) {
 	case KIMAGE_ELF:
@@ -184,6 +232,8 @@ static int probe(const struct arch_profile *arch, const char *path, enum image_f
 	case KIMAGE_UNKNOWN:
 	case KIMAGE_BZIMAGE:
 	case KIMAGE_ARM64:
+	case KIMAGE_RISCV:
+	case KIMAGE_S390:
 	default:
 		pr_err("`%s` is not a Linux kernel image for %s (%s); %s", path, for_arch,
 		       arch ? format_header(arch->image_format) : "no bzImage or arm64 Image header", hint);
@@ -206,7 +256,7 @@ int kimage_check(const struct arch_profile *arch, const char *path, char *versio
 		return err;
 	if (fmt != arch->image_format) {
 		pr_err("`%s` is an %s, not a kernel image for %s; %s", path,
-		       kimage_kind_name(fmt == IMAGE_BZIMAGE ? KIMAGE_BZIMAGE : KIMAGE_ARM64), arch->name,
+		       kimage_kind_name(format_kind(fmt)), arch->name,
 		       format_hint(arch->image_format));
 		return -ENOEXEC;
 	}

@@ -16,6 +16,8 @@ enum kimage_kind {
 	KIMAGE_UNKNOWN,
 	KIMAGE_BZIMAGE,
 	KIMAGE_ARM64,
+	KIMAGE_RISCV,
+	KIMAGE_S390,
 	KIMAGE_ELF,      /* vmlinux or another ELF file */
 	KIMAGE_GZIP,     /* gzip-compressed (e.g. arch/arm64/boot/Image.gz) */
 	KIMAGE_ZBOOT,    /* EFI zboot (vmlinuz.efi): compressed, EFI-only */
@@ -23,8 +25,9 @@ enum kimage_kind {
 };
 
 /* Bytes kimage_probe_buf() needs to see to find everything it looks for
- * (the bzImage version string lives in the setup code, < 64 KiB). */
-#define KIMAGE_PROBE_BYTES (64 * 1024)
+ * (the bzImage version string lives in the setup code, < 64 KiB; the s390
+ * magic sits at 0x10008). */
+#define KIMAGE_PROBE_BYTES (68 * 1024)
 
 /* Pure: classify buf; for a bzImage copy the version (first word of the
  * header's version string) into version, "" when absent. Never reads past

@@ -27,6 +27,7 @@ static const struct command {
 	{ "kernel", cmd_kernel, "fetch, list or build kernels (kernel fetch|list|build)" },
 	{ "patches", cmd_patches, "apply a patch series to a kernel tree, one status per patch (patches apply|check)" },
 	{ "source", cmd_source, "fetch or list Debian source packages, e.g. libbpf (source fetch|list)" },
+	{ "arch", cmd_arch, "the guest architectures; the sysroot of one (arch list|show|make|sysroot)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 };

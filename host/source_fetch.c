@@ -8,6 +8,7 @@
  * network and no apt run.
  */
 #include "apt.h"
+#include "dirlock.h"
 #include "log.h"
 #include "pathf.h"
 #include "source.h"
@@ -31,7 +32,7 @@ struct sfetch {
 	char sdir[PATH_MAX];    /* $cache/sources */
 	struct apt apt;
 	int apt_err;            /* apt_init_source()'s result */
-	int lock_fd;
+	struct dirlock lock;
 	bool updated;           /* lists refreshed by this process */
 };
 
@@ -177,7 +178,7 @@ static int sfetch_init(struct sfetch *f)
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	f->lock_fd = -1;
+	f->lock = (struct dirlock){ .fd = -1, .dir = f->sdir, .stop = &interrupted };
 	err = cache_dir(root, sizeof(root));
 	if (err)
 		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
@@ -192,29 +193,7 @@ static int sfetch_init(struct sfetch *f)
 
 static void sfetch_done(struct sfetch *f)
 {
-	closep(&f->lock_fd);
-}
-
-/* One fetch or lists update at a time: the lists and temp dirs are shared.
- * Held until sfetch_done(). */
-static int sfetch_lock(struct sfetch *f)
-{
-	cleanup_free char *path = path_join(f->sdir, ".lock");
-
-	if (f->lock_fd >= 0)
-		return 0;
-	if (!path)
-		return -ENOMEM;
-	f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (f->lock_fd < 0)
-		return pr_err("cannot open `%s`: %s", path, strerror(errno)), -errno;
-	if (flock(f->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		pr_info("waiting for another kta fetching into `%s`", f->sdir);
-		while (flock(f->lock_fd, LOCK_EX) < 0)
-			if (errno != EINTR || interrupted)
-				return -errno;
-	}
-	return 0;
+	dirlock_release(&f->lock);
 }
 
 /* Fill e from the cache entry of name at version; -ENOENT when absent. */
@@ -274,32 +253,6 @@ static int cached_best(const struct sfetch *f, const char *name, const char *wan
 
 /* Package lists: refresh when missing or older than max_age_s. Failing to
  * refresh stale lists is a warning: they still name what they named. */
-static int ensure_lists(struct sfetch *f, int64_t max_age_s)
-{
-	int64_t age;
-	int err;
-
-	if (f->apt_err)
-		return f->apt_err;
-	age = apt_lists_age(&f->apt);
-	if (f->updated || (age >= 0 && age <= max_age_s))
-		return 0;
-	err = sfetch_lock(f);
-	age = apt_lists_age(&f->apt);
-	if (!err && age >= 0 && age <= max_age_s)
-		return 0;
-	err = err ?: apt_update(&f->apt);
-	if (!err) {
-		f->updated = true;
-		return 0;
-	}
-	if (age >= 0) {
-		pr_warn("using source package lists from %lld hours ago", (long long)(age / 3600));
-		return 0;
-	}
-	return err;
-}
-
 /* "latest" is remembered per package until the lists change:
  * $sdir/.latest-<name> holds the version, valid while it is newer than the
  * lists' stamp and the lists are fresh. */
@@ -357,7 +310,7 @@ static void report_versions(const char *name, const char *want, const char *text
 static int resolve(struct sfetch *f, const char *name, const char *want, char *pkg, char *version,
 		   uint64_t *size)
 {
-	int err = ensure_lists(f, DAY_S);
+	int err = apt_ensure_lists(&f->apt, f->apt_err, DAY_S, &f->lock, &f->updated);
 
 	if (err)
 		return err;
@@ -371,7 +324,7 @@ static int resolve(struct sfetch *f, const char *name, const char *want, char *p
 			return pr_err("cannot look up source package `%s`: %s", name, strerror(-err)), err;
 		if (!err)
 			return 0;
-		if (pass || f->updated || ensure_lists(f, HOUR_S) || !f->updated) {
+		if (pass || f->updated || apt_ensure_lists(&f->apt, f->apt_err, HOUR_S, &f->lock, &f->updated) || !f->updated) {
 			if (b.data && strstr(b.data, "Package:"))
 				report_versions(name, want, b.data);
 			else
@@ -404,13 +357,12 @@ static void clean_stale(const struct sfetch *f)
 	closedir(d);
 }
 
-static void try_clean_stale(const struct sfetch *f)
+static void try_clean_stale(struct sfetch *f)
 {
-	cleanup_free char *path = path_join(f->sdir, ".lock");
-	cleanup_close int fd = path ? open(path, O_RDWR | O_CLOEXEC) : -1;
-
-	if (fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB))
+	if (!dirlock_try(&f->lock)) {
 		clean_stale(f);
+		dirlock_release(&f->lock);
+	}
 }
 
 static int check_interrupted(void)
@@ -568,7 +520,7 @@ static int fetch_locked(struct sfetch *f, const char *name, const char *want, st
 		return 0;
 	}
 	/* Another kta may have fetched it while we waited for the lock. */
-	err = sfetch_lock(f);
+	err = dirlock_take(&f->lock);
 	err = err ?: check_interrupted();
 	if (err)
 		return err;
@@ -642,7 +594,7 @@ int source_list(const char *name, struct source_avail **out, size_t *n, char *sr
 	if (!source_valid_name(name))
 		return pr_err("invalid package name `%s`", name ? name : ""), -EINVAL;
 	err = sfetch_init(&f);
-	err = err ?: ensure_lists(&f, DAY_S);
+	err = err ?: apt_ensure_lists(&f.apt, f.apt_err, DAY_S, &f.lock, &f.updated);
 	err = err ?: apt_showsrc(&f.apt, name, &b);
 	sfetch_done(&f);
 	if (err == -ENOENT) {

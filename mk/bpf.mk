@@ -30,25 +30,17 @@ BPF_CPU ?= v3
 BPF_EXTRA_CFLAGS ?=
 # Where <suite>/<name>.bpf.c live (another tree works too: docs/toolchain.md).
 BPF_SRC_DIR ?= guest-tests
-PKG_CONFIG ?= $(if $(CROSS_COMPILE),$(CROSS_COMPILE)pkg-config,pkg-config)
+# A foreign arch's libelf, zlib and zstd come from its sysroot (Makefile):
+# pkg-config reads that root's .pc files and prefixes their paths.
+PKG_CONFIG ?= pkg-config
+BPF_PKG_CONFIG = $(if $(GUEST_NATIVE),$(PKG_CONFIG),PKG_CONFIG_LIBDIR=$(GUEST_SYSROOT)/usr/lib/$(KTA_MULTIARCH_$(ARCH))/pkgconfig \
+	PKG_CONFIG_SYSROOT_DIR=$(GUEST_SYSROOT) $(PKG_CONFIG))
+BPF_SYSROOT_CFLAGS = $(if $(GUEST_NATIVE),,-isystem $(GUEST_SYSROOT)/usr/include)
 
-# ARCH (kta's name, as in host/arch.c) -> the kernel's name for
-# bpf_tracing.h's __TARGET_ARCH_<name>, and the BPF byte order (bpfel or
-# bpfeb). Only x86_64 has a guest profile today; the other rows are the
-# kernel's facts, ready for when their arch.c rows and cross compilers come.
-BPF_ARCH_x86_64 := x86
-BPF_ENDIAN_x86_64 := el
-BPF_ARCH_arm64 := arm64
-BPF_ENDIAN_arm64 := el
-BPF_ARCH_riscv64 := riscv
-BPF_ENDIAN_riscv64 := el
-BPF_ARCH_ppc64le := powerpc
-BPF_ENDIAN_ppc64le := el
-BPF_ARCH_s390x := s390
-BPF_ENDIAN_s390x := eb
-
-BPF_TARGET_ARCH := $(BPF_ARCH_$(ARCH))
-BPF_TARGET := bpf$(BPF_ENDIAN_$(ARCH))
+# bpf_tracing.h's __TARGET_ARCH_<name> and the BPF byte order (bpfel,
+# bpfeb) come from host/arch.c's rows (KTA_BPF_* in $(O)/arch.mk).
+BPF_TARGET_ARCH := $(KTA_BPF_ARCH_$(ARCH))
+BPF_TARGET := bpf$(KTA_BPF_ENDIAN_$(ARCH))
 
 LIBBPF_DIR := $(O)/$(ARCH)/libbpf
 LIBBPF_ROOT := $(LIBBPF_DIR)/root
@@ -67,21 +59,22 @@ LIBBPF_FETCH = $(KTA) source fetch libbpf --version $(LIBBPF_VERSION)
 # (without GCC's own), so that <linux/bpf.h> finds <asm/types.h> in the
 # target's multiarch directory; clang -target bpf knows none of them.
 BPF_SYS_INCLUDES = $(eval BPF_SYS_INCLUDES := $$(shell $(GUEST_CC) -E -v -x c /dev/null 2>&1 | \
-	sed -n '/<\.\.\.> search starts here:/,/End of search list\./s|^ \(/.*\)|-idirafter \1|p' | \
-	grep -v '/lib/gcc'))$(BPF_SYS_INCLUDES)
-BPF_LIBS_DYN = $(eval BPF_LIBS_DYN := $$(shell $(PKG_CONFIG) --libs libelf zlib 2>/dev/null || echo -lelf -lz))$(BPF_LIBS_DYN)
-BPF_LIBS_STATIC = $(eval BPF_LIBS_STATIC := $$(shell $(PKG_CONFIG) --static --libs libelf zlib 2>/dev/null || echo -lelf -lz))$(BPF_LIBS_STATIC)
+	sed -n '/<\.\.\.> search starts here:/,/End of search list\./s|^ \(/.*\)|-isystem \1|p' | \
+	grep -Ev '/lib/gcc(-cross)?/[^/]+/[0-9]+/include'))$(BPF_SYS_INCLUDES)
+BPF_LIBS_STATIC = $(eval BPF_LIBS_STATIC := $$(shell $(BPF_PKG_CONFIG) --static --libs libelf zlib 2>/dev/null || echo -lelf -lz))$(BPF_LIBS_STATIC)
 
 # libbpf.a before the libraries it uses; Debian 12's libelf needs zlib
-# only (later ones add zstd: pkg-config knows).
-BPF_LDLIBS = $(LIBBPF_A) $(BPF_LIBS_DYN)
+# only (later ones add zstd: pkg-config knows). Programs that must link
+# dynamically (ASAN) still take libelf and zlib statically: the guest then
+# needs only the compiler's runtime and libc, on every arch.
+BPF_LDLIBS = $(LIBBPF_A) -Wl,-Bstatic $(BPF_LIBS_STATIC) -Wl,-Bdynamic
 BPF_LDLIBS_STATIC = -static $(LIBBPF_A) $(BPF_LIBS_STATIC)
 
 BPF_CFLAGS := -target $(BPF_TARGET) -mcpu=$(BPF_CPU) -O2 -g -Wall -Werror \
 	-D__TARGET_ARCH_$(BPF_TARGET_ARCH) $(BPF_EXTRA_CFLAGS)
 
 bpf_skels = $(patsubst $(BPF_SRC_DIR)/%.bpf.c,$(BPF_SKEL_DIR)/%.skel.h,$(wildcard $(BPF_SRC_DIR)/$(1)/*.bpf.c))
-bpf_cflags = -isystem $(LIBBPF_INC) -I$(BPF_SKEL_DIR)/$(1)
+bpf_cflags = -isystem $(LIBBPF_INC) $(BPF_SYSROOT_CFLAGS) -I$(BPF_SKEL_DIR)/$(1)
 
 BPF_ALL_SKELS := $(patsubst $(BPF_SRC_DIR)/%.bpf.c,$(BPF_SKEL_DIR)/%.skel.h,$(wildcard $(BPF_SRC_DIR)/*/*.bpf.c))
 
@@ -101,7 +94,7 @@ bpf-toolchain-info: $(LIBBPF_A)
 	@echo "clang            $$($(BPF_CLANG) --version | head -n1)"
 	@echo "bpftool          $$($(BPFTOOL) version | head -n1)"
 
-bpf_check_arch = $(if $(BPF_TARGET_ARCH),,$(error mk/bpf.mk: no BPF row for ARCH=$(ARCH); add BPF_ARCH_$(ARCH) and BPF_ENDIAN_$(ARCH)))
+bpf_check_arch = $(if $(BPF_TARGET_ARCH),,$(error mk/bpf.mk: no BPF fields for ARCH=$(ARCH) in host/arch.c))
 
 # The fetch is order-only on kta and the package check: rebuilding kta must
 # not re-fetch. kta prints the tree's directory as its last line.
@@ -116,7 +109,7 @@ $(LIBBPF_SRC_STAMP): | $(KTA) deps-check
 # written to); install gives the headers, libbpf.a and the newer UAPI
 # linux/bpf.h, btf.h, bpf_common.h. LIBSUBDIR=lib: one path on every arch.
 # Before use, check that this libbpf has the token API.
-$(LIBBPF_A): $(LIBBPF_SRC_STAMP)
+$(LIBBPF_A): $(LIBBPF_SRC_STAMP) $(if $(GUEST_NATIVE),,$(GUEST_SYSROOT_STAMP))
 	$(call bpf_check_arch)
 	$(if $(Q),@echo "  LIBBPF  $(LIBBPF_DIR) ($(ARCH))")
 	$(Q)src=$$(cat $<); \
@@ -128,7 +121,7 @@ $(LIBBPF_A): $(LIBBPF_SRC_STAMP)
 	$(MAKE) --no-print-directory -C "$$src/src" BUILD_STATIC_ONLY=1 NO_PKG_CONFIG=1 \
 		OBJDIR=$(abspath $(LIBBPF_DIR)/obj) DESTDIR=$(abspath $(LIBBPF_ROOT)) \
 		PREFIX=/usr LIBSUBDIR=lib CC="$(GUEST_CC)" AR="$(CROSS_COMPILE)ar" \
-		CFLAGS="-g -O2 -Wall" install install_uapi_headers $(if $(Q),>$(LIBBPF_DIR)/build.log 2>&1) || \
+		CFLAGS="-g -O2 -Wall $(BPF_SYSROOT_CFLAGS)" install install_uapi_headers $(if $(Q),>$(LIBBPF_DIR)/build.log 2>&1) || \
 		{ $(if $(Q),tail -n 30 $(LIBBPF_DIR)/build.log;) echo "mk/bpf.mk: building libbpf from $$src failed" >&2; exit 1; }; \
 	ver=$$(sed -n 's/^version=//p' "$$src/.kta-source"); \
 	if ! grep -q 'bpf_token_create' $(LIBBPF_INC)/bpf/bpf.h || \
@@ -140,7 +133,8 @@ $(LIBBPF_A): $(LIBBPF_SRC_STAMP)
 
 # $(BPF_SRC_DIR)/<suite>/<name>.bpf.c -> $(BPF_SKEL_DIR)/<suite>/<name>.bpf.o:
 # libbpf's headers (and its newer linux/bpf.h) first, then the guest's
-# system headers. -g for BTF (CO-RE, BTF-defined maps); DWARF is stripped,
+# system headers (-isystem: before clang's own /usr/include, which is the
+# host's when the guest is another arch). -g for BTF (CO-RE, BTF-defined maps); DWARF is stripped,
 # BTF stays, so the skeleton embeds a small object.
 $(BPF_SKEL_DIR)/%.bpf.o: $(BPF_SRC_DIR)/%.bpf.c $(LIBBPF_A)
 	$(call bpf_check_arch)

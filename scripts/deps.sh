@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages kta needs, idempotently.
-#   deps.sh install   install whatever is missing
-#   deps.sh ensure    same, but cheap when nothing is missing (used by make)
+#   deps.sh install [PKG...]   install whatever is missing
+#   deps.sh ensure [PKG...]    same, but cheap when nothing is missing (used by make)
+# PKG: more packages, e.g. a guest architecture's QEMU and cross toolchain
+# (make deps-arch takes them from host/arch.c's row: `kta arch show ARCH`).
 # Only Debian's archive, through the system's own apt sources.
 set -euo pipefail
 
-ARCH=${ARCH:-x86_64}
 # qemu-system-x86: the x86_64 guest; busybox-static: the guest's shell and
 # tools; xz-utils/zstd/gzip: compressed kernel modules; cpio: the bench's
 # baseline initramfs; procps: pgrep/pkill in the integration tests.
@@ -24,10 +25,8 @@ pkgs=(build-essential make gcc libc6-dev xz-utils zstd gzip cpio procps busybox-
       qemu-system-x86 ca-certificates debian-archive-keyring
       clang-19 llvm-19 bpftool dpkg-dev libelf-dev zlib1g-dev pkg-config
       flex bison bc libssl-dev dwarves git tar lz4 ccache)
-case "$ARCH" in
-x86_64 | amd64) ;;
-*) echo "deps.sh: unknown ARCH '$ARCH' (known: x86_64)" >&2; exit 2 ;;
-esac
+shift || true
+pkgs+=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

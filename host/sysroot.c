@@ -1,0 +1,148 @@
+/* Per-architecture sysroots of Debian packages (sysroot.h). An entry is
+ * built in a temp dir and published with one rename, under the lock of
+ * $KTA_CACHE/sysroot, so a killed fetch never leaves half a root. Its
+ * sysroot.info names the packages and versions; a different package list
+ * (a newer kta) makes the entry stale.
+ */
+#include "apt.h"
+#include "dirlock.h"
+#include "log.h"
+#include "pathf.h"
+#include "sysroot.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DAY_S (24 * 3600)
+
+/* -dev packages only: their .a files are linked statically, so no shared
+ * library of these needs to reach the guest. */
+static const char *const packages[] = {
+	"busybox-static", "libelf-dev", "zlib1g-dev", "libzstd-dev", NULL,
+};
+/* Libraries built against the cross toolchain's libc (Debian 12's 2.36):
+ * bookworm's, where the architecture is in bookworm. */
+#define SYSROOT_RELEASE "bookworm"
+
+static int info_matches(const char *dir)
+{
+	cleanup_free char *path = path_join(dir, "sysroot.info");
+	cleanup_buf struct buf info = { 0 };
+	char want[256] = "packages";
+
+	if (!path)
+		return -ENOMEM;
+	if (read_file(path, &info, 4096) < 0)
+		return -ENOENT;
+	for (size_t i = 0; packages[i]; i++) {
+		strcat(want, " ");
+		strcat(want, packages[i]);
+	}
+	strcat(want, "\n");
+	return info.data && !strncmp(info.data, want, strlen(want)) ? 0 : -ESTALE;
+}
+
+static int fill(const struct arch_profile *arch, const char *dir, struct sysroot *out)
+{
+	int err = pathf(out->dir, sizeof(out->dir), "%s", dir);
+
+	err = err ?: pathf(out->busybox, sizeof(out->busybox), "%s/bin/busybox", dir);
+	if (!err && !path_exists(out->busybox))
+		err = -ENOENT;
+	(void)arch;
+	return err;
+}
+
+static int write_info(const char *entry)
+{
+	cleanup_buf struct buf b = { 0 };
+	cleanup_free char *path = path_join(entry, "sysroot.info");
+
+	buf_printf(&b, "packages");
+	for (size_t i = 0; packages[i]; i++)
+		buf_printf(&b, " %s", packages[i]);
+	buf_printf(&b, "\nrelease %s\n", SYSROOT_RELEASE);
+	if (!path || !b.data)
+		return -ENOMEM;
+	return write_file_atomic(path, b.data, b.len, 0644);
+}
+
+static int unpack(const struct arch_profile *arch, struct apt *apt, const char *top, const char *dest)
+{
+	cleanup_free char *tmp = xasprintf("%s/.tmp-%s-XXXXXX", top, arch->deb_arch);
+	cleanup_free char *debs = NULL, *root = NULL;
+	int err;
+
+	if (!tmp)
+		return -ENOMEM;
+	if (!mkdtemp(tmp))
+		return pr_err("cannot create a temp dir in `%s`: %s", top, strerror(errno)), -errno;
+	debs = path_join(tmp, "debs");
+	root = path_join(tmp, "root");
+	err = debs && root ? 0 : -ENOMEM;
+	err = err ?: mkdir_p(debs, 0755);
+	err = err ?: mkdir_p(root, 0755);
+	pr_info("fetching %s's busybox-static, libelf-dev, zlib1g-dev and libzstd-dev from Debian",
+		arch->deb_arch);
+	err = err ?: apt_download_unpack(apt, packages, debs, root);
+	err = err ?: write_info(root);
+	if (!err && rename(root, dest) < 0) {
+		err = -errno;
+		pr_err("cannot publish `%s`: %s", dest, strerror(-err));
+	}
+	rm_rf(tmp);
+	return err;
+}
+
+int sysroot_fetch(const struct arch_profile *arch, struct sysroot *out)
+{
+	struct dirlock lock = { .fd = -1 };
+	struct apt apt;
+	char root[PATH_MAX], top[PATH_MAX], dir[PATH_MAX];
+	bool updated = false;
+	int err, apt_err;
+
+	err = cache_dir(root, sizeof(root));
+	err = err ?: pathf(top, sizeof(top), "%s/sysroot", root);
+	err = err ?: pathf(dir, sizeof(dir), "%s/%s", top, arch->deb_arch);
+	err = err ?: mkdir_p(top, 0755);
+	if (err)
+		return pr_err("cannot create the sysroot cache: %s", strerror(-err)), err;
+	if (!info_matches(dir) && !fill(arch, dir, out))
+		return 0;
+	lock.dir = top;
+	err = dirlock_take(&lock);
+	if (!err && !info_matches(dir) && !fill(arch, dir, out))
+		goto out;
+	apt_err = apt_init(&apt, root, arch->deb_arch);
+	snprintf(apt.release, sizeof(apt.release), "%s", SYSROOT_RELEASE);
+	err = err ?: apt_ensure_lists(&apt, apt_err, DAY_S, &lock, &updated);
+	if (!err && path_exists(dir))
+		err = rm_rf(dir);
+	err = err ?: unpack(arch, &apt, top, dir);
+	err = err ?: fill(arch, dir, out);
+	if (err == -ENOENT)
+		pr_err("the sysroot in `%s` has no bin/busybox", dir);
+	if (!err)
+		pr_info("sysroot for %s in %s", arch->name, dir);
+out:
+	dirlock_release(&lock);
+	return err;
+}
+
+int sysroot_busybox(const struct arch_profile *arch, char *out, size_t size)
+{
+	struct sysroot s;
+	int err;
+
+	if (arch_is_native(arch) == 1) {
+		snprintf(out, size, "/bin/busybox");
+		return 0;
+	}
+	err = sysroot_fetch(arch, &s);
+	if (!err)
+		snprintf(out, size, "%s", s.busybox);
+	return err;
+}
