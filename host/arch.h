@@ -27,6 +27,7 @@ struct arch_profile {
 	const char *cpu_tcg;       /* -cpu under TCG: the fastest that boots */
 	const char *cpu_kvm;
 	const char *console;       /* console= device, on QEMU's first -serial */
+	const char *append;        /* kernel arguments this arch needs, or NULL */
 	const char *virtio_suffix; /* transport: "pci", "ccw", "device" (MMIO) */
 	unsigned int memory_mb;
 	/* How the guest ends the run: the agent always calls reboot(2), and

@@ -34,7 +34,7 @@ static void show(const struct arch_profile *a)
 	printf("aliases        %s\n", a->aliases);
 	printf("qemu           %s -M %s -cpu %s (TCG) / %s (KVM)\n", a->qemu_binary, a->machine,
 	       a->cpu_tcg, a->cpu_kvm);
-	printf("console        console=%s\n", a->console);
+	printf("console        console=%s%s%s\n", a->console, a->append ? " " : "", a->append ? a->append : "");
 	printf("virtio         %s (virtio-serial-%s)\n", transport(a), a->virtio_suffix);
 	printf("memory         %u MiB\n", a->memory_mb);
 	printf("power-off      %s\n", a->poweroff);

@@ -247,6 +247,14 @@ static const char *base_name(const char *p)
 	return b ? b + 1 : p;
 }
 
+/* Why this arch cannot run the test (its profile says so), or NULL. */
+static const char *unsupported(const struct run_opts *o, const struct test_spec *sp)
+{
+	if (!strcmp(sp->requires, "asan"))
+		return o->arch->asan_unsupported;
+	return NULL;
+}
+
 static int build_plan(const struct run_opts *o, const struct kernel *k, struct run_result *res,
 		      struct buf *plan)
 {
@@ -283,6 +291,13 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 			if (strchr(sp->env[j], '\n'))
 				return -EINVAL;
 			buf_printf(plan, "tenv %s\n", sp->env[j]);
+		}
+		/* An unsupported test runs a script that skips with the reason
+		 * (kselftest's exit 4), so the report shows it like any skip. */
+		if (unsupported(o, sp)) {
+			ktap_sanitize_name(t->name, bin, sizeof(bin));
+			buf_printf(plan, "test %u %s /kta/skip/%s\n", t->timeout_s, t->name, bin);
+			continue;
 		}
 		ktap_sanitize_name(base_name(sp->path), bin, sizeof(bin));
 		buf_printf(plan, "test %u %s /kta/tests/%s", t->timeout_s, t->name, bin);
@@ -333,9 +348,22 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 		const char *path = o->specs[i].path;
 		char name[128];
 		cleanup_free char *dest = NULL;
+		const char *why = unsupported(o, &o->specs[i]);
 		bool seen = false;
 
+		if (why) {
+			cleanup_free char *script = xasprintf("#!/bin/sh\ncat <<'KTA_EOF'\nSKIP: %s: %s\nKTA_EOF\nexit 4\n",
+							      o->arch->name, why);
+
+			ktap_sanitize_name(o->specs[i].name, name, sizeof(name));
+			dest = xasprintf("/kta/skip/%s", name);
+			err = dest && script ? initramfs_add_data(&fs, dest, script, strlen(script), 0755)
+					     : -ENOMEM;
+			continue;
+		}
 		for (unsigned int j = 0; j < i; j++) {
+			if (unsupported(o, &o->specs[j]))
+				continue;
 			if (strcmp(base_name(o->specs[j].path), base_name(path)))
 				continue;
 			if (strcmp(o->specs[j].path, path)) {

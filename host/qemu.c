@@ -85,8 +85,8 @@ int qemu_build_argv(const struct qemu_opts *o, char ***argv)
 	ADD(&s, "-initrd");
 	ADD(&s, "%s", o->initrd);
 	ADD(&s, "-append");
-	ADD(&s, "console=%s panic=-1 loglevel=5 printk.devkmsg=on rdinit=/init%s%s",
-	    a->console, o->append_extra && *o->append_extra ? " " : "",
+	ADD(&s, "console=%s panic=-1 loglevel=5 printk.devkmsg=on rdinit=/init%s%s%s%s",
+	    a->console, a->append ? " " : "", a->append ? a->append : "", o->append_extra && *o->append_extra ? " " : "",
 	    o->append_extra ? o->append_extra : "");
 	ADD(&s, "-chardev");
 	ADD(&s, "pipe,id=con,path=%s", o->console_path);

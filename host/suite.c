@@ -8,6 +8,7 @@
 #include <string.h>
 
 static const char *const known_expect[] = { "sanitizer-exit-override", NULL };
+static const char *const known_requires[] = { "asan", NULL };
 
 static int set_str(char *dst, size_t dstsz, const char *s, size_t n)
 {
@@ -66,7 +67,15 @@ static int parse_kv(struct test_spec *t, const char *w, size_t n, char *err, siz
 			 (int)vlen, v, known_expect[0]);
 		return -EINVAL;
 	}
-	snprintf(err, errsz, "line %u: unknown key `%.*s` (timeout, arg, env, expect)", lineno,
+	if (klen == 8 && !memcmp(w, "requires", 8)) {
+		for (int i = 0; known_requires[i]; i++)
+			if (strlen(known_requires[i]) == vlen && !memcmp(known_requires[i], v, vlen))
+				return set_str(t->requires, sizeof(t->requires), v, vlen);
+		snprintf(err, errsz, "line %u: unknown requirement `%.*s` (known: %s)", lineno,
+			 (int)vlen, v, known_requires[0]);
+		return -EINVAL;
+	}
+	snprintf(err, errsz, "line %u: unknown key `%.*s` (timeout, arg, env, expect, requires)", lineno,
 		 (int)klen, w);
 	return -EINVAL;
 bad:

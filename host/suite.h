@@ -2,11 +2,14 @@
  * (guest-tests/<suite>/suite.txt, installed next to the suite's binaries):
  *
  *   # comment
- *   name  binary  [timeout=S] [arg=X]... [env=K=V]... [expect=OUTCOME]
+ *   name  binary  [timeout=S] [arg=X]... [env=K=V]... [expect=OUTCOME] [requires=asan]
  *
  * binary is relative to the manifest's directory. expect names the one
  * failure the test is known to show (e.g. sanitizer-exit-override): that
  * failure is then reported as XFAIL, and a pass as an unexpected pass.
+ * requires names what the guest architecture must support (asan): where
+ * its profile says it cannot, the test is skipped with the profile's
+ * reason instead of being run.
  */
 #ifndef KTA_SUITE_H
 #define KTA_SUITE_H
@@ -26,6 +29,7 @@ struct test_spec {
 	unsigned int nenv;
 	unsigned int timeout_s; /* 0: the run's default */
 	char expect[64];
+	char requires[16];
 };
 
 /* Pure: parse manifest text. Appends to *specs (realloc'd), *n updated.

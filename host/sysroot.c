@@ -11,6 +11,7 @@
 #include "sysroot.h"
 #include "util.h"
 
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,11 +49,30 @@ static int fill(const struct arch_profile *arch, const char *dir, struct sysroot
 {
 	int err = pathf(out->dir, sizeof(out->dir), "%s", dir);
 
+	/* bookworm's package installs /bin/busybox, later ones /usr/bin. */
 	err = err ?: pathf(out->busybox, sizeof(out->busybox), "%s/bin/busybox", dir);
+	if (!err && !path_exists(out->busybox))
+		err = pathf(out->busybox, sizeof(out->busybox), "%s/usr/bin/busybox", dir);
 	if (!err && !path_exists(out->busybox))
 		err = -ENOENT;
 	(void)arch;
 	return err;
+}
+
+/* apt refuses a Default-Release none of its lists comes from (riscv64
+ * entered Debian after bookworm). */
+static bool has_release(const struct apt *apt, const char *release)
+{
+	cleanup_free char *pattern = xasprintf("%s/*_dists_%s_main_binary-%s_Packages*", apt->lists,
+					       release, apt->deb_arch);
+	glob_t g;
+	bool found;
+
+	if (!pattern)
+		return false;
+	found = !glob(pattern, 0, NULL, &g) && g.gl_pathc > 0;
+	globfree(&g);
+	return found;
 }
 
 static int write_info(const char *entry)
@@ -117,14 +137,19 @@ int sysroot_fetch(const struct arch_profile *arch, struct sysroot *out)
 	if (!err && !info_matches(dir) && !fill(arch, dir, out))
 		goto out;
 	apt_err = apt_init(&apt, root, arch->deb_arch);
-	snprintf(apt.release, sizeof(apt.release), "%s", SYSROOT_RELEASE);
 	err = err ?: apt_ensure_lists(&apt, apt_err, DAY_S, &lock, &updated);
+	if (!err && has_release(&apt, SYSROOT_RELEASE))
+		snprintf(apt.release, sizeof(apt.release), "%s", SYSROOT_RELEASE);
+	else if (!err)
+		pr_warn("Debian %s has no %s: the sysroot takes the newest packages, whose static "
+			"libraries may need a newer libc than the cross toolchain's", SYSROOT_RELEASE,
+			arch->deb_arch);
 	if (!err && path_exists(dir))
 		err = rm_rf(dir);
 	err = err ?: unpack(arch, &apt, top, dir);
 	err = err ?: fill(arch, dir, out);
 	if (err == -ENOENT)
-		pr_err("the sysroot in `%s` has no bin/busybox", dir);
+		pr_err("the sysroot in `%s` has no bin/busybox or usr/bin/busybox", dir);
 	if (!err)
 		pr_info("sysroot for %s in %s", arch->name, dir);
 out:

@@ -55,6 +55,13 @@ BPF_SKEL_DIR := $(O)/$(ARCH)/bpf
 
 LIBBPF_FETCH = $(KTA) source fetch libbpf --version $(LIBBPF_VERSION)
 
+# Debian 12's bpftool cannot open objects of the other byte order: for a
+# guest whose BPF endianness is not the host's (s390x on x86_64), skeletons
+# come from a bpftool built from the kernel tree (scripts/bpftool.sh).
+BPF_HOST_ENDIAN := $(KTA_BPF_ENDIAN_$(KTA_ARCH_$(shell uname -m)))
+BPFTOOL_TREE := $(O)/tools/bpftool/bpftool
+BPF_SKEL_BPFTOOL := $(if $(filter $(BPF_HOST_ENDIAN),$(KTA_BPF_ENDIAN_$(ARCH))),$(BPFTOOL),$(BPFTOOL_TREE))
+
 # Evaluated once, on first use: the guest compiler's system include dirs
 # (without GCC's own), so that <linux/bpf.h> finds <asm/types.h> in the
 # target's multiarch directory; clang -target bpf knows none of them.
@@ -67,8 +74,11 @@ BPF_LIBS_STATIC = $(eval BPF_LIBS_STATIC := $$(shell $(BPF_PKG_CONFIG) --static 
 # only (later ones add zstd: pkg-config knows). Programs that must link
 # dynamically (ASAN) still take libelf and zlib statically: the guest then
 # needs only the compiler's runtime and libc, on every arch.
-BPF_LDLIBS = $(LIBBPF_A) -Wl,-Bstatic $(BPF_LIBS_STATIC) -Wl,-Bdynamic
-BPF_LDLIBS_STATIC = -static $(LIBBPF_A) $(BPF_LIBS_STATIC)
+# libktacompat.a last: what a newer Debian's static library needs from a
+# newer libc than the cross toolchain's (guest-tests/compat/).
+BPF_COMPAT_A := $(O)/$(ARCH)/compat/libktacompat.a
+BPF_LDLIBS = $(LIBBPF_A) -Wl,-Bstatic $(BPF_LIBS_STATIC) $(BPF_COMPAT_A) -Wl,-Bdynamic
+BPF_LDLIBS_STATIC = -static $(LIBBPF_A) $(BPF_LIBS_STATIC) $(BPF_COMPAT_A)
 
 BPF_CFLAGS := -target $(BPF_TARGET) -mcpu=$(BPF_CPU) -O2 -g -Wall -Werror \
 	-D__TARGET_ARCH_$(BPF_TARGET_ARCH) $(BPF_EXTRA_CFLAGS)
@@ -80,7 +90,18 @@ BPF_ALL_SKELS := $(patsubst $(BPF_SRC_DIR)/%.bpf.c,$(BPF_SKEL_DIR)/%.skel.h,$(wi
 
 .PHONY: libbpf bpf-skels bpf-toolchain-info
 
+$(BPFTOOL_TREE): | $(KTA)
+	$(if $(Q),@echo "  BPFTOOL $@ (from the kernel tree: cross-endian skeletons)")
+	$(Q)scripts/bpftool.sh $(KTA) $(dir $@)
+
 libbpf: $(LIBBPF_A)
+
+$(BPF_COMPAT_A): $(wildcard guest-tests/compat/*.c)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && for c in $^; do \
+		$(GUEST_CC) $(CFLAGS_COMMON) -c -o $(dir $@)$$(basename $$c .c).o $$c || exit 1; \
+		$(CROSS_COMPILE)ar rcs $@ $(dir $@)$$(basename $$c .c).o || exit 1; done
 bpf-skels: $(BPF_ALL_SKELS)
 
 bpf-toolchain-info: $(LIBBPF_A)
@@ -92,7 +113,7 @@ bpf-toolchain-info: $(LIBBPF_A)
 	@echo "BPF_LDLIBS       $(BPF_LDLIBS)"
 	@echo "BPF_LDLIBS_STATIC $(BPF_LDLIBS_STATIC)"
 	@echo "clang            $$($(BPF_CLANG) --version | head -n1)"
-	@echo "bpftool          $$($(BPFTOOL) version | head -n1)"
+	@echo "bpftool          $$($(BPF_SKEL_BPFTOOL) version | head -n1) ($(BPF_SKEL_BPFTOOL))"
 
 bpf_check_arch = $(if $(BPF_TARGET_ARCH),,$(error mk/bpf.mk: no BPF fields for ARCH=$(ARCH) in host/arch.c))
 
@@ -109,7 +130,7 @@ $(LIBBPF_SRC_STAMP): | $(KTA) deps-check
 # written to); install gives the headers, libbpf.a and the newer UAPI
 # linux/bpf.h, btf.h, bpf_common.h. LIBSUBDIR=lib: one path on every arch.
 # Before use, check that this libbpf has the token API.
-$(LIBBPF_A): $(LIBBPF_SRC_STAMP) $(if $(GUEST_NATIVE),,$(GUEST_SYSROOT_STAMP))
+$(LIBBPF_A): $(LIBBPF_SRC_STAMP) $(if $(GUEST_NATIVE),,$(GUEST_SYSROOT_STAMP)) $(BPF_COMPAT_A)
 	$(call bpf_check_arch)
 	$(if $(Q),@echo "  LIBBPF  $(LIBBPF_DIR) ($(ARCH))")
 	$(Q)src=$$(cat $<); \
@@ -146,9 +167,9 @@ $(BPF_SKEL_DIR)/%.bpf.o: $(BPF_SRC_DIR)/%.bpf.c $(LIBBPF_A)
 
 # The skeleton's struct is the file's name without .bpf.c ('-' -> '_'):
 # foo.bpf.c gives "foo.skel.h" with struct foo, foo__open_and_load().
-$(BPF_SKEL_DIR)/%.skel.h: $(BPF_SKEL_DIR)/%.bpf.o
+$(BPF_SKEL_DIR)/%.skel.h: $(BPF_SKEL_DIR)/%.bpf.o $(filter $(BPFTOOL_TREE),$(BPF_SKEL_BPFTOOL))
 	$(if $(Q),@echo "  SKEL    $@")
-	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*)) > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPF_SKEL_BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*)) > $@.tmp && mv $@.tmp $@
 
 # Objects are intermediate to make (only skeletons are asked for): keep
 # them, so a second run does nothing and bpftool/llvm-objdump can look.
