@@ -9,6 +9,7 @@
 #include "ktap.h"
 #include "libs.h"
 #include "log.h"
+#include "matrix.h"
 #include "report.h"
 #include "suite.h"
 #include "sysroot.h"
@@ -46,18 +47,29 @@ struct run_opts {
 	const char *agent;
 	const char *busybox;
 	bool verbose;
+	/* --test and --suite in order, loaded for the arch being run (a
+	 * matrix loads them once per arch). */
+	struct { char kind; const char *arg; } inputs[MAX_TESTS];
+	unsigned int ninputs;
+	const char *arch_list;  /* "all" or "a,b": a matrix */
+	unsigned int jobs;
+	int matrix_fd;          /* -1, or where a matrix child reports */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kta run [options] --test PATH [--test PATH ...]\n"
-		"  --arch ARCH           guest architecture (%s; default x86_64)\n"
+		"  --arch ARCH           guest architecture (%s; default x86_64);\n"
+		"                        all, or a list (arm64,s390x): one run per arch, in parallel\n"
+		"                        as cores and memory allow, and a table of the results\n"
+		"  --jobs N              matrix runs at once (default: cores / --smp, bounded by memory)\n"
 		"  --kernel PATH         boot this kernel image instead of a Debian one\n"
 		"  --kernel-version V    Debian kernel to fetch: 7.3 (default), 6.1, 7.3.4, latest\n"
 		"  --flavour F           Debian kernel flavour (default: the arch's cloud flavour)\n"
 		"  --test PATH           an executable or #! script to run in the guest\n"
-		"  --suite FILE          the tests of a suite manifest (build/<arch>/suites/*/suite.txt)\n"
+		"  --suite FILE|NAME     the tests of a suite manifest (build/<arch>/suites/*/suite.txt);\n"
+		"                        a NAME (asan) is the suite built beside kta for the arch\n"
 		"  --iterations N        KTA_ITERATIONS=N for the tests (repeat counts of measurements)\n"
 		"  --env KEY=VALUE       set in every test's environment\n"
 		"  --timeout S           per-test timeout in seconds (default 120)\n"
@@ -126,6 +138,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "append", required_argument, NULL, 'p' },
 		{ "agent", required_argument, NULL, 'g' },
 		{ "busybox", required_argument, NULL, 'b' },
+		{ "jobs", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -136,6 +149,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	while (!err && (c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
+			if (!strcmp(optarg, "all") || strchr(optarg, ',')) {
+				o->arch_list = optarg;
+				break;
+			}
+			o->arch_list = NULL;
 			o->arch = arch_lookup(optarg);
 			if (!o->arch) {
 				pr_err("unknown architecture `%s` (known: %s)", optarg, arch_names());
@@ -146,11 +164,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'K': o->kernel_version = optarg; break;
 		case 'F': o->flavour = optarg; break;
 		case 't':
-			err = add_test_path(o, optarg);
-			break;
 		case 'S':
-			err = suite_load(optarg, &o->specs, &o->ntests);
+			if (o->ninputs == MAX_TESTS) {
+				pr_err("more than %d tests", MAX_TESTS);
+				err = -E2BIG;
+				break;
+			}
+			o->inputs[o->ninputs].kind = (char)c;
+			o->inputs[o->ninputs++].arg = optarg;
 			break;
+		case 'N': err = parse_uint("--jobs", optarg, &o->jobs); break;
 		case 'I': err = parse_uint("--iterations", optarg, &o->iterations); break;
 		case 'e':
 			if (!strchr(optarg, '=') || strchr(optarg, '\n') || o->nenvs == 64) {
@@ -191,13 +214,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			return -EINVAL;
 		}
 	}
-	for (; !err && optind < argc; optind++)
-		err = add_test_path(o, argv[optind]);
-	if (!err && o->ntests > MAX_TESTS) {
+	for (; !err && optind < argc && o->ninputs < MAX_TESTS; optind++) {
+		o->inputs[o->ninputs].kind = 't';
+		o->inputs[o->ninputs++].arg = argv[optind];
+	}
+	if (!err && optind < argc) {
 		pr_err("more than %d tests", MAX_TESTS);
 		err = -E2BIG;
 	}
-	if (!err && !o->ntests) {
+	if (!err && !o->ninputs) {
 		pr_err("no tests given: pass --test PATH (a static executable or #! script)");
 		err = -EINVAL;
 	}
@@ -280,6 +305,7 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 		snprintf(t->name, sizeof(t->name), "%s", sp->name);
 		snprintf(t->path, sizeof(t->path), "%s", sp->path);
 		snprintf(t->expect, sizeof(t->expect), "%s", sp->expect);
+		snprintf(t->suite, sizeof(t->suite), "%s", sp->suite);
 		for (unsigned int j = 0; j < i; j++) {
 			if (!strcmp(res->tests[j].name, t->name)) {
 				pr_err("two tests are named `%s` (%s and %s): rename one",
@@ -400,6 +426,72 @@ static int write_kernel_info(const char *dir, const struct kernel *k, const char
 	return path ? write_file_atomic(path, b.data, b.len, 0644) : -ENOMEM;
 }
 
+/* A path under build/<arch>/ names the file of one arch: in a matrix, the
+ * same file of each. */
+static int path_for_arch(const char *path, const struct arch_profile *arch, char *out, size_t n)
+{
+	for (size_t i = 0; i < arch_count(); i++) {
+		const char *name = arch_at(i)->name;
+		size_t len = strlen(name);
+
+		for (const char *p = strstr(path, name); p; p = strstr(p + 1, name)) {
+			if ((p != path && p[-1] != '/') || p[len] != '/')
+				continue;
+			if ((size_t)snprintf(out, n, "%.*s%s%s", (int)(p - path), path, arch->name, p + len) >= n)
+				return -ENAMETOOLONG;
+			return 1;
+		}
+	}
+	snprintf(out, n, "%s", path);
+	return 0;
+}
+
+/* --suite NAME: the suite built beside kta, <dir>/<arch>/suites/NAME/. */
+static int suite_path(const struct run_opts *o, const char *arg, char *out, size_t n)
+{
+	if (strchr(arg, '/') || path_exists(arg))
+		return path_for_arch(arg, o->arch, out, n) < 0 ? -ENAMETOOLONG : 0;
+	if (guest_file(o, "suites", out, n))
+		return -ENAMETOOLONG;
+	if (strlen(out) + strlen(arg) + 12 >= n)
+		return -ENAMETOOLONG;
+	strcat(out, "/");
+	strcat(out, arg);
+	strcat(out, "/suite.txt");
+	return 0;
+}
+
+static int load_inputs(struct run_opts *o)
+{
+	free(o->specs);
+	o->specs = NULL;
+	o->ntests = 0;
+	for (unsigned int i = 0; i < o->ninputs; i++) {
+		char path[PATH_MAX];
+		int err;
+
+		if (o->inputs[i].kind == 'S') {
+			err = suite_path(o, o->inputs[i].arg, path, sizeof(path));
+			err = err ?: suite_load(path, &o->specs, &o->ntests);
+		} else {
+			err = path_for_arch(o->inputs[i].arg, o->arch, path, sizeof(path));
+			if (err == 0 && o->arch_list) {
+				pr_err("--test `%s`: in a matrix, a test must lie under build/<arch>/ "
+				       "(the same path for each arch)", o->inputs[i].arg);
+				err = -EINVAL;
+			}
+			err = err < 0 ? err : add_test_path(o, path);
+		}
+		if (err)
+			return err;
+	}
+	if (o->ntests > MAX_TESTS) {
+		pr_err("more than %d tests", MAX_TESTS);
+		return -E2BIG;
+	}
+	return 0;
+}
+
 static int run_main(struct run_opts *o)
 {
 	struct kernel k = { 0 };
@@ -483,6 +575,12 @@ static int run_main(struct run_opts *o)
 	};
 	report_ktap(stdout, &res, &meta);
 	report_summary(stdout, &res, &meta);
+	if (o->matrix_fd >= 0) {
+		for (unsigned int i = 0; i < res.ntests; i++)
+			matrix_report_test(o->matrix_fd, res.tests[i].suite, outcome_name(res.tests[i].outcome),
+					   res.tests[i].duration_ms);
+		matrix_report_run(o->matrix_fd, k.version, res.t_first_result_ms, res.t_exit_ms);
+	}
 	fflush(stdout);
 	report_test_logs(artifacts, &res);
 	write_kernel_info(artifacts, &k, initrd, &res);
@@ -505,17 +603,47 @@ out:
 	return rc;
 }
 
+/* A matrix child: the same options on another arch, its artifacts in the
+ * matrix's directory (results.json there; --json/--junit are per run). */
+static int run_one_arch(const struct arch_profile *arch, const char *artifacts, int fd, void *ctx)
+{
+	struct run_opts *o = ctx;
+
+	o->arch = arch;
+	o->artifacts = artifacts;
+	o->matrix_fd = fd;
+	o->json = o->junit = NULL;
+	if (load_inputs(o))
+		return EXIT_USAGE;
+	return run_main(o);
+}
+
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {
-		.arch = arch_default(), .timeout_s = 120,
-		.boot_timeout_s = 120, .accel = "auto", .smp = 2,
-	};
-	int err = parse_opts(argc, argv, &o), rc;
+	static struct run_opts o;
+	int err, rc;
 
-	if (err) {
-		free(o.specs);
+	o = (struct run_opts){
+		.arch = arch_default(), .timeout_s = 120,
+		.boot_timeout_s = 120, .accel = "auto", .smp = 2, .matrix_fd = -1,
+	};
+	err = parse_opts(argc, argv, &o);
+	if (err)
 		return err > 0 ? EXIT_OK : EXIT_USAGE;
+	if (o.arch_list) {
+		struct matrix_opts m = { .jobs = o.jobs, .smp = o.smp, .memory_mb = o.memory_mb,
+					 .dir = o.artifacts };
+
+		if (matrix_parse_arches(o.arch_list, &m))
+			return EXIT_USAGE;
+		if (o.json || o.junit)
+			pr_warn("--json and --junit are per architecture in a matrix: each arch's "
+				"results.json is in its directory");
+		return matrix_run(&m, run_one_arch, &o);
+	}
+	if (load_inputs(&o)) {
+		free(o.specs);
+		return EXIT_USAGE;
 	}
 	rc = run_main(&o);
 	free(o.specs);

@@ -49,6 +49,7 @@ int kbuild_toolchain(struct build *b)
 	if (first_line(a2, ver[2], sizeof(ver[2])))
 		snprintf(ver[2], sizeof(ver[2]), "no pahole");
 	snprintf(b->toolchain, sizeof(b->toolchain), "%s; %s; pahole %s", ver[0], ver[1], ver[2]);
+	snprintf(b->cross, sizeof(b->cross), "CROSS_COMPILE=%s", cross);
 	if (!b->o->no_ccache && in_path("ccache"))
 		snprintf(b->cc, sizeof(b->cc), "CC=ccache %s", gcc);
 	else
@@ -150,6 +151,7 @@ int kbuild_make_in(struct build *b, const char *target, const char *log, const c
 	argv[n++] = odir;
 	argv[n++] = arch;
 	argv[n++] = b->cc;
+	argv[n++] = b->cross;
 	argv[n++] = jobs;
 	argv[n++] = "KBUILD_BUILD_USER=kta";
 	argv[n++] = "KBUILD_BUILD_HOST=kta";

@@ -22,6 +22,7 @@ struct build {
 	char ws[PATH_MAX], src[PATH_MAX], obj[PATH_MAX];
 	char art[PATH_MAX];
 	char cc[128];               /* CC= for make */
+	char cross[96];             /* CROSS_COMPILE= (LD, OBJCOPY, ...) */
 	char toolchain[1024];
 	struct kopts want;
 	struct buf fraglist;        /* the fragment paths in merge order, one per line */

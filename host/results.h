@@ -42,6 +42,7 @@ struct test_result {
 	enum splat_kind splat;   /* first kernel splat attributed to it */
 	char splat_line[256];
 	char expect[64];         /* known failure from the manifest, or "" */
+	char suite[32];          /* its suite ("" for a bare --test) */
 	bool judged;             /* the expectation was applied (classify.c) */
 	struct buf san;          /* sanitizer logs, "=== sanitizer log FILE ===" sections */
 	char san_last[128];      /* file of the last san frame */

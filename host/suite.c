@@ -183,10 +183,20 @@ int suite_load(const char *path, struct test_spec **specs, unsigned int *n)
 		*slash = '\0';
 	else
 		snprintf(dir, sizeof(dir), ".");
-	r = suite_parse(b.data, b.len, dir, specs, n, err, sizeof(err));
-	if (r)
-		pr_err("suite manifest `%s`: %s", path, err);
-	return r;
+	{
+		unsigned int first = *n;
+		const char *sname = strrchr(dir, '/');
+
+		r = suite_parse(b.data, b.len, dir, specs, n, err, sizeof(err));
+		if (r) {
+			pr_err("suite manifest `%s`: %s", path, err);
+			return r;
+		}
+		/* The suite is its manifest's directory: build/<arch>/suites/<suite>/. */
+		for (unsigned int i = first; i < *n; i++)
+			snprintf((*specs)[i].suite, sizeof((*specs)[i].suite), "%s", sname ? sname + 1 : dir);
+	}
+	return 0;
 }
 
 int spec_from_path(const char *path, struct test_spec *s)

@@ -30,6 +30,7 @@ struct test_spec {
 	unsigned int timeout_s; /* 0: the run's default */
 	char expect[64];
 	char requires[16];
+	char suite[32];         /* the manifest's directory name; "" for --test */
 };
 
 /* Pure: parse manifest text. Appends to *specs (realloc'd), *n updated.
