@@ -183,8 +183,12 @@ vm-test: deps-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/vm-test.sh
 
+# The integration tests also boot arm64: its cross toolchain and guest too.
 check: deps-check
+	$(Q)$(MAKE) --no-print-directory deps-arch
+	$(Q)$(MAKE) --no-print-directory deps-arch ARCH=arm64
 	$(Q)$(MAKE) --no-print-directory all $(O)/kta-san
+	$(Q)$(MAKE) --no-print-directory guest ARCH=arm64
 	$(Q)tests/check.sh
 
 bench: deps-check

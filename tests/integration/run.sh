@@ -245,8 +245,50 @@ case_debian_61() {
 	check "Debian 6.1 kernel: modules loaded" has "$work/k61.art/agent-diag.log" 'virtio_console'
 }
 
+case_arm64() {
+	# Another architecture, the same suites and the same verdicts: Debian's
+	# 7.3 cloud-arm64 kernel, cross-built guest programs (make ARCH=arm64).
+	local A=$O/arm64/suites
+	kta_run arm64 --arch arm64 --iterations "${SOCKMAP_ITERATIONS_ARM64:-200}" \
+		--suite "$A/smoke/suite.txt" --suite "$A/asan/suite.txt" --suite "$A/sockmap/suite.txt"
+	check "arm64: all three suites, exit 0" rc_is arm64 0
+	check "arm64: the guest is arm64 on a 7.3 kernel" \
+		has "$work/arm64.out" '^# kernel: 7\.3\..*cloud-arm64.*guest says 7\.3\.'
+	check "arm64: TCG" has "$work/arm64.out" '^# arch: arm64, accel: tcg'
+	check "arm64: smoke passes" has "$work/arm64.out" '^ok 3 bpffs$'
+	check "arm64: token exit() is XFAIL sanitizer-exit-override" \
+		has "$work/arm64.out" '^ok 4 token_exit # XFAIL sanitizer-exit-override$'
+	check "arm64: token _exit() passes" has "$work/arm64.out" '^ok 5 token__exit$'
+	check "arm64: bpffs _exit() passes" has "$work/arm64.out" '^ok 7 bpffs__exit$'
+	check "arm64: the LeakSanitizer report came back" \
+		has "$work/arm64.art/tests/004-token_exit.sanitizer.log" 'LeakSanitizer: detected memory leaks'
+	check "arm64: sockmap UDP loop 0 failures" \
+		has "$work/arm64.out" "^# sockmap_udp_loop: failure rate 0/${SOCKMAP_ITERATIONS_ARM64:-200} "
+	check "arm64: 13 tests, 11 pass, 2 xfail" \
+		has "$work/arm64.out" '^# tests: 13  pass: 11  fail: 0  skip: 0  xfail: 2 '
+}
+
+case_matrix() {
+	# --arch LIST: one run per arch, suites by name, one table.
+	"$KTA" run --arch x86_64,aarch64 --smp 1 --accel tcg --suite smoke --artifacts "$work/mx" \
+		>"$work/mx.out" 2>"$work/mx.err"
+	echo $? >"$work/mx.rc"
+	check "matrix: exit 0" rc_is mx 0
+	check "matrix: x86_64 row, 3 smoke passes" has "$work/mx.out" '^x86_64 +7\.3\.[^ ]+ +3/0/0 '
+	check "matrix: arm64 row (from the alias), 3 smoke passes" has "$work/mx.out" '^arm64 +7\.3\.[^ ]+ +3/0/0 '
+	check "matrix: each arch's KTAP in its own directory" \
+		has "$work/mx/arm64/output.log" '^ok 1 bpf_map$'
+	check "matrix: the table saved" test -s "$work/mx/matrix.txt"
+	# A failing arch fails the matrix, and the others still run.
+	"$KTA" run --arch x86_64,arm64 --smp 1 --accel tcg --test "$T/pass" --test "$T/fail" \
+		--artifacts "$work/mxf" >"$work/mxf.out" 2>"$work/mxf.err"
+	echo $? >"$work/mxf.rc"
+	check "matrix: a failing test on every arch: exit 1" rc_is mxf 1
+	check "matrix: both rows report 1/1/0" [ "$(grep -cE '^(x86_64|arm64) .* 1/1/0 ' "$work/mxf.out")" = 2 ]
+}
+
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic asan sockmap kvm_probe debian_61)
+[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic asan sockmap kvm_probe debian_61 arm64 matrix)
 for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"

@@ -277,6 +277,18 @@ static void test_kimage(void)
 	memcpy(b + 4, "zimg", 4);
 	CHECK_EQ_INT(kimage_probe_buf(b, sizeof(b), v, sizeof(v)), KIMAGE_ZBOOT, "EFI zboot");
 	memset(b, 0, sizeof(b));
+	memcpy(b + 0x30, "RISCV\0\0\0RSC\x05", 12);
+	CHECK_EQ_INT(kimage_probe_buf(b, sizeof(b), v, sizeof(v)), KIMAGE_RISCV, "RISC-V Image");
+	CHECK_EQ_INT(kimage_probe_buf(b, 0x3b, v, sizeof(v)), KIMAGE_UNKNOWN, "RISC-V magic cut off");
+	{
+		/* The s390 magic lies past 64 KiB: the probe must read that far. */
+		static uint8_t s[KIMAGE_PROBE_BYTES];
+
+		memcpy(s + 0x10008, "S390EP", 6);
+		CHECK_EQ_INT(kimage_probe_buf(s, sizeof(s), v, sizeof(v)), KIMAGE_S390, "s390 image");
+		CHECK_EQ_INT(kimage_probe_buf(s, 0x1000d, v, sizeof(v)), KIMAGE_UNKNOWN, "s390 magic cut off");
+	}
+	memset(b, 0, sizeof(b));
 	memcpy(b, "\177ELF\2\1\1", 7);
 	b[16] = ET_EXEC;
 	CHECK_EQ_INT(kimage_probe_buf(b, sizeof(b), v, sizeof(v)), KIMAGE_ELF, "vmlinux");

@@ -1,4 +1,5 @@
-/* The QEMU command line for the x86_64 profile. */
+/* The QEMU command line for the x86_64 profile and every other row, and
+ * the architecture table's invariants. */
 #include "arch.h"
 #include "exe.h"
 #include "qemu.h"
@@ -7,6 +8,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int has_pair(char **v, const char *a, const char *b)
 {
@@ -71,6 +73,52 @@ int main(void)
 	strv_free(v);
 	o.kernel = NULL;
 	CHECK_EQ_INT(qemu_build_argv(&o, &v), -EINVAL, "no kernel refused");
+
+	/* Every row is complete and reachable by all its names. */
+	for (size_t i = 0; i < arch_count(); i++) {
+		const struct arch_profile *r = arch_at(i);
+		char path[256];
+		int ok = r->name && r->aliases && r->uname_machine && r->deb_arch && r->deb_flavour &&
+			 r->qemu_binary && r->machine && r->cpu_tcg && r->cpu_kvm && r->console &&
+			 r->virtio_suffix && r->memory_mb && r->poweroff && r->deb_image && r->bpf_arch &&
+			 r->bpf_endian && r->elf_machine && r->kconfig && r->kbuild_arch && r->kbuild_srcarch &&
+			 r->kbuild_target && r->kbuild_image && r->cross_compile && r->multiarch &&
+			 r->qemu_package && r->cross_packages && r->guest_modules && r->builtin_symbols;
+
+		CHECK(ok, "a complete row");
+		if (!ok)
+			continue;
+		CHECK(arch_lookup(r->name) == r && arch_lookup(r->deb_arch) == r, "found by name and Debian name");
+		for (const char *p = r->aliases; *p;) {
+			size_t n = strcspn(p, " ");
+
+			snprintf(path, sizeof(path), "%.*s", (int)n, p);
+			CHECK(arch_lookup(path) == r, "found by alias");
+			p += n + (p[n] == ' ');
+		}
+		/* Unit tests run from the top of the tree. */
+		snprintf(path, sizeof(path), "kernel-config/%s.config", r->kconfig);
+		CHECK(access(path, R_OK) == 0, "its kernel-config fragment exists");
+		CHECK(!strcmp(r->bpf_endian, "el") || !strcmp(r->bpf_endian, "eb"), "BPF byte order");
+
+		o = (struct qemu_opts){ .arch = r, .kernel = "/k", .initrd = "/i", .console_path = "/c",
+					.results_path = "/r" };
+		CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "builds for every arch");
+		CHECK_EQ_STR(v[0], r->qemu_binary, "the row's QEMU");
+		CHECK(has_pair(v, "-M", r->machine) && has_pair(v, "-cpu", r->cpu_tcg), "machine and TCG cpu");
+		snprintf(path, sizeof(path), "virtio-serial-%s,id=vser", r->virtio_suffix);
+		CHECK(has_pair(v, "-device", path), "the row's virtio transport");
+		snprintf(path, sizeof(path), "console=%s ", r->console);
+		CHECK(after(v, "-append") && !strncmp(after(v, "-append"), path, strlen(path)), "the row's console");
+		CHECK(!r->append || strstr(after(v, "-append"), r->append), "the row's kernel arguments");
+		strv_free(v);
+	}
+	CHECK(arch_lookup("aarch64") == arch_lookup("arm64") && arch_lookup("riscv") == arch_lookup("riscv64") &&
+		      arch_lookup("s390") == arch_lookup("s390x") && arch_lookup("ppc64el") == arch_lookup("ppc64le") &&
+		      arch_lookup("powerpc") == arch_lookup("ppc64le"),
+	      "Kbuild's and Debian's names");
+	CHECK(arch_lookup("riscv64")->asan_unsupported && !arch_lookup("arm64")->asan_unsupported,
+	      "ASAN support per row");
 
 	{
 		static unsigned char elf[128] = { 0x7f, 'E', 'L', 'F', ELFCLASS64, ELFDATA2LSB, 1 };
