@@ -1,9 +1,12 @@
 # kta: the kernel test appliance.
 #
 #   make vm-test     install what is missing, fetch a kernel, build, boot, run
+#                    (ARCH=arm64 for another architecture)
+#   make vm-test-all the same on every architecture (ARCHES=a,b: a subset)
 #   make check       the project's own tests (unit, sanitizers, fuzz replay, VM)
-#   make bench       benchmarks against a bare QEMU boot
-#   make acceptance  build the minimal patched 7.3 kernel, boot it, run the suites
+#   make bench       benchmarks against a bare QEMU boot (every architecture)
+#   make acceptance  build the minimal patched 7.3 kernels (x86_64, arm64), boot
+#                    them and run the suites; then all five architectures
 #   make bench-build kernel build times (full, incremental + boot)
 #
 # Variables: ARCH (x86_64; arm64, riscv64, s390x, ppc64le or an alias:
@@ -81,14 +84,14 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 -include mk/bpf.mk
 include $(wildcard guest-tests/*/*.mk)
 
-.PHONY: all host guest deps deps-check deps-arch vm-test check unit unit-san fuzz-replay \
+.PHONY: all host guest deps deps-check deps-arch guests-all vm-test-all vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
 	integration bench fuzz clean format-check acceptance bench-build kernel-source
 
 all: host guest
 
 host: $(KTA)
-guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTDATA) $(SUITE_TARGETS) $(if $(GUEST_NATIVE),,$(GUEST_SYSROOT_STAMP))
+guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTDATA) $(GUEST_DIR)/bench/poweroff $(SUITE_TARGETS) $(if $(GUEST_NATIVE),,$(GUEST_SYSROOT_STAMP))
 
 # Packages: installed once, then only checked (cheap) on every run.
 deps:
@@ -143,6 +146,11 @@ $(GUEST_DIR)/testdata/%: tests/guest/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -static -o $@ $<
 
+# The boot benchmark's baseline /init (bench/boot.sh).
+$(GUEST_DIR)/bench/poweroff: bench/poweroff.c
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -static -o $@ $<
+
 $(GUEST_DIR)/testdata/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	$(Q)install -m 0755 $< $@
@@ -191,14 +199,22 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory guest ARCH=arm64
 	$(Q)tests/check.sh
 
-bench: deps-check
-	$(Q)$(MAKE) --no-print-directory all
+bench: guests-all
 	$(Q)bench/boot.sh
 	$(Q)bench/sockmap.sh
 
-acceptance: deps-check
-	$(Q)$(MAKE) --no-print-directory all
+# Every architecture's guest: the acceptance run and the matrix boot them all.
+guests-all: deps-check
+	$(Q)for a in $(KTA_ARCHES); do \
+		$(MAKE) --no-print-directory deps-arch all ARCH=$$a || exit 1; done
+
+acceptance: guests-all
 	$(Q)tests/acceptance.sh
+
+# `make vm-test` on every architecture at once (kta run --arch all): one
+# table at the end. ARCHES=arm64,s390x for a subset.
+vm-test-all: guests-all
+	$(Q)ARCH=$(or $(ARCHES),all) scripts/vm-test.sh
 
 # Full build, incremental rebuild + boot, boot to first result of the
 # minimal patched kernel (docs/kernel-build.md); not part of `make bench`,

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# `make acceptance`: the mission end to end, from a clean clone. Builds (or
-# reuses from the kta cache) the minimal x86_64 kernel from Debian's
-# linux-source-7.3 with patches/series applied (scripts/kernel-source.sh),
-# boots it and runs the smoke, ASAN and sockmap suites with 1000 iterations;
-# every test must end as its manifest expects (kta exits 0). Prints TAP,
-# the patch status table and the figures (build time, options, image size,
-# boot). A cold run takes a full kernel build (~20 min on 2 cores).
+# `make acceptance`: the mission end to end, from a clean clone.
+#  1. For x86_64 and arm64: builds (or reuses from the kta cache) the
+#     minimal kernel from Debian's linux-source-7.3 with patches/series
+#     applied (scripts/kernel-source.sh), boots it and runs the smoke, ASAN
+#     and sockmap suites with 1000 iterations; every test must end as its
+#     manifest expects (kta exits 0).
+#  2. A tree that does not compile exits 125 (x86_64).
+#  3. The matrix: all five architectures (x86_64, arm64, riscv64, s390x,
+#     ppc64le) on Debian's prebuilt kernels, the same three suites, one
+#     table; riscv64's ASAN tests must skip with the profile's reason.
+# Prints TAP, the patch status table and the figures (build time, options,
+# image size, boot). A cold run takes two full kernel builds (~20 min each
+# on 2 cores).
 #
-# Variables: ITERATIONS (1000), KSOURCE/KTREE/PATCHES/JOBS as for
+# Variables: ITERATIONS (1000), MATRIX_ITERATIONS (200), SOURCE_ARCHES
+# ("x86_64 arm64"), KSOURCE/KTREE/PATCHES/JOBS as for
 # scripts/kernel-source.sh, KTA_ARGS (more `kta run` options).
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build}
-ARCH=${ARCH:-x86_64}
 N=${ITERATIONS:-1000}
+NM=${MATRIX_ITERATIONS:-200}
 art=kta-out/acceptance-$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$art"
 n=0 nfail=0
@@ -22,34 +29,86 @@ nok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n - $1"; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
 done_tap() { echo "1..$n"; echo "# artifacts: $art"; [ "$nfail" -eq 0 ]; exit $?; }
 
-echo "# building (or reusing) the minimal patched kernel: scripts/kernel-source.sh"
-t0=$(date +%s)
-scripts/kernel-source.sh --artifacts "$art/kbuild" >"$art/kbuild.out" 2>"$art/kbuild.err"
-rc=$?
-t1=$(date +%s)
-sed 's/^/#   /' "$art/kbuild.err" | grep -v '^#   *$' | tail -20
-img=$(tail -n1 "$art/kbuild.out")
-check "kernel build: exit 0 (got $rc)" [ "$rc" = 0 ]
-if [ "$rc" != 0 ] || [ ! -f "$img" ]; then
-	echo "# the kernel did not build; see $art/kbuild.err and $art/kbuild/build.log"
-	done_tap
-fi
-dir=$(dirname "$img")
-check "kernel build: image and config in the cache entry" test -s "$img" -a -s "$dir/config"
-check "kernel build: no modules" grep -q '^# CONFIG_MODULES is not set$' "$dir/config"
-for o in VIRTIO_PCI VIRTIO_CONSOLE BPF_SYSCALL NET_SOCK_MSG USER_NS DEBUG_INFO_BTF BPF_EVENTS; do
-	check "kernel build: CONFIG_$o=y" grep -q "^CONFIG_$o=y\$" "$dir/config"
+# source_kernel ARCH: build the patched minimal kernel for ARCH, boot it and
+# run the three suites.
+source_kernel() {
+	local ARCH=$1 t0 t1 rc img dir suites
+	echo "# $ARCH: building (or reusing) the minimal patched kernel: scripts/kernel-source.sh"
+	t0=$(date +%s)
+	ARCH=$ARCH scripts/kernel-source.sh --artifacts "$art/$ARCH-kbuild" >"$art/$ARCH-kbuild.out" 2>"$art/$ARCH-kbuild.err"
+	rc=$?
+	t1=$(date +%s)
+	sed 's/^/#   /' "$art/$ARCH-kbuild.err" | grep -v '^#   *$' | tail -20
+	img=$(tail -n1 "$art/$ARCH-kbuild.out")
+	check "$ARCH kernel build: exit 0 (got $rc)" [ "$rc" = 0 ]
+	if [ "$rc" != 0 ] || [ ! -f "$img" ]; then
+		echo "# the kernel did not build; see $art/$ARCH-kbuild.err and $art/$ARCH-kbuild/build.log"
+		return
+	fi
+	dir=$(dirname "$img")
+	check "$ARCH kernel build: image and config in the cache entry" test -s "$img" -a -s "$dir/config"
+	check "$ARCH kernel build: no modules" grep -q '^# CONFIG_MODULES is not set$' "$dir/config"
+	for o in VIRTIO_PCI VIRTIO_CONSOLE BPF_SYSCALL NET_SOCK_MSG USER_NS DEBUG_INFO_BTF BPF_EVENTS; do
+		check "$ARCH kernel build: CONFIG_$o=y" grep -q "^CONFIG_$o=y\$" "$dir/config"
+	done
+	if grep -q 'patch [0-9]*/[0-9]*' "$art/$ARCH-kbuild.err"; then
+		check "$ARCH kernel build: every patch applied" bash -c "! grep 'patch [0-9]*/[0-9]*' '$art/$ARCH-kbuild.err' | grep -qv ' applied '"
+	else
+		echo "# (cache hit: the series was applied when this kernel was built; see $dir/build.info)"
+	fi
+	ARCH=$ARCH scripts/kernel-source.sh >"$art/$ARCH-kbuild2.out" 2>"$art/$ARCH-kbuild2.err"
+	check "$ARCH kernel build again: a cache hit that says so, same image" \
+		bash -c "grep -q 'cache hit' '$art/$ARCH-kbuild2.err' && [ \"\$(tail -n1 '$art/$ARCH-kbuild2.out')\" = '$img' ]"
+	echo "# $ARCH kernel: $img"
+	echo "#   $(grep -c '^CONFIG_' "$dir/config") options, image $(stat -c %s "$img") bytes, $(sed -n 's/^build_ms=//p' "$dir/build.info") ms of make when built; this step $((t1 - t0)) s"
+
+	echo "# $ARCH: booting it: smoke, asan and sockmap suites, $N iterations"
+	suites=()
+	for s in smoke asan sockmap; do suites+=(--suite "$O/$ARCH/suites/$s/suite.txt"); done
+	# shellcheck disable=SC2086
+	"$O/kta" run --arch "$ARCH" --kernel "$img" "${suites[@]}" --iterations "$N" \
+		--json "$art/$ARCH-results.json" --junit "$art/$ARCH-results.junit.xml" --artifacts "$art/$ARCH-run" \
+		${KTA_ARGS:-} >"$art/$ARCH-run.out" 2>"$art/$ARCH-run.err"
+	rc=$?
+	grep -E '^(ok|not ok|# (tests|run|kernel|time|arch):)' "$art/$ARCH-run.out" | sed 's/^/#   /'
+	check "$ARCH kta run: exit 0, every test as its manifest expects (got $rc)" [ "$rc" = 0 ]
+	check "$ARCH kta run: the guest ran the built kernel" grep -q "guest says 7\.3" "$art/$ARCH-run.out"
+	for t in bpf_map btf_vmlinux bpffs token__exit bpffs__exit sockmap_tcp_loop sockmap_udp_loop; do
+		check "$ARCH kta run: $t passed" grep -qE "^ok [0-9]+ $t( |\$)" "$art/$ARCH-run.out"
+	done
+	for t in token_exit bpffs_exit; do
+		check "$ARCH kta run: $t fails the known way (sanitizer-exit-override)" grep -qE "^ok [0-9]+ $t # XFAIL" "$art/$ARCH-run.out"
+	done
+}
+
+# The matrix: every architecture on Debian's prebuilt kernels.
+matrix() {
+	local out=$art/matrix.out rc a
+	echo "# the matrix: all architectures on Debian's kernels, $NM iterations"
+	# shellcheck disable=SC2086
+	"$O/kta" run --arch all --suite smoke --suite asan --suite sockmap --iterations "$NM" \
+		--artifacts "$art/matrix" ${KTA_ARGS:-} >"$out" 2>"$art/matrix.err"
+	rc=$?
+	sed 's/^/#   /' "$out"
+	check "matrix: exit 0, every test on every arch as expected (got $rc)" [ "$rc" = 0 ]
+	for a in x86_64 arm64 riscv64 s390x ppc64le; do
+		check "matrix $a: smoke 3/0/0" grep -qE "^$a +[^ ]+ +3/0/0 " "$out"
+		check "matrix $a: sockmap 6/0/0" grep -qE "^$a +.* 6/0/0 " "$out"
+		check "matrix $a: recv loop 0 failures (UDP)" \
+			grep -q "^# sockmap_udp_loop: failure rate 0/$NM " "$art/matrix/$a/output.log"
+	done
+	for a in x86_64 arm64 s390x ppc64le; do
+		check "matrix $a: asan 2+2x/0/0 (the exit() variants fail the known way)" \
+			grep -qE "^$a +[^ ]+ +[^ ]+ [^ ]+ +2\+2x/0/0 " "$out"
+	done
+	check "matrix riscv64: asan skipped, 0/0/4" grep -qE "^riscv64 +[^ ]+ +[^ ]+ [^ ]+ +0/0/4 " "$out"
+	check "matrix riscv64: with the profile's reason" \
+		grep -q "^ok 4 token_exit # SKIP riscv64: GCC 12 instruments riscv64 code" "$art/matrix/riscv64/output.log"
+}
+
+for a in ${SOURCE_ARCHES:-x86_64 arm64}; do
+	source_kernel "$a"
 done
-if grep -q 'patch [0-9]*/[0-9]*' "$art/kbuild.err"; then
-	check "kernel build: every patch applied" bash -c "! grep 'patch [0-9]*/[0-9]*' '$art/kbuild.err' | grep -qv ' applied '"
-else
-	echo "# (cache hit: the series was applied when this kernel was built; see $dir/build.info)"
-fi
-scripts/kernel-source.sh >"$art/kbuild2.out" 2>"$art/kbuild2.err"
-check "kernel build again: a cache hit that says so, same image" \
-	bash -c "grep -q 'cache hit' '$art/kbuild2.err' && [ \"\$(tail -n1 '$art/kbuild2.out')\" = '$img' ]"
-echo "# kernel: $img"
-echo "#   $(grep -c '^CONFIG_' "$dir/config") options, image $(stat -c %s "$img") bytes, $(sed -n 's/^build_ms=//p' "$dir/build.info") ms of make when built; this step $((t1 - t0)) s"
 
 # A tree that does not compile: exit 125 (git bisect run: skip), the
 # compiler's error shown, nothing cached. Fast once the kernel above is in
@@ -70,21 +129,5 @@ check "broken tree: nothing on stdout, nothing cached" \
 grep -A3 'the compiler said' "$art/broken.err" | sed 's/^/#   /'
 rm -rf "$broken" "$art/broken-cache"
 
-echo "# booting it: smoke, asan and sockmap suites, $N iterations"
-suites=()
-for s in smoke asan sockmap; do suites+=(--suite "$O/$ARCH/suites/$s/suite.txt"); done
-# shellcheck disable=SC2086
-"$O/kta" run --arch "$ARCH" --kernel "$img" "${suites[@]}" --iterations "$N" \
-	--json "$art/results.json" --junit "$art/results.junit.xml" --artifacts "$art/run" \
-	${KTA_ARGS:-} >"$art/run.out" 2>"$art/run.err"
-rc=$?
-grep -E '^(ok|not ok|# (tests|run|kernel|time|arch):)' "$art/run.out" | sed 's/^/#   /'
-check "kta run: exit 0, every test as its manifest expects (got $rc)" [ "$rc" = 0 ]
-check "kta run: the guest ran the built kernel" grep -q "guest says 7\.3" "$art/run.out"
-for t in bpf_map btf_vmlinux bpffs token__exit bpffs__exit sockmap_tcp_loop sockmap_udp_loop; do
-	check "kta run: $t passed" grep -qE "^ok [0-9]+ $t( |\$)" "$art/run.out"
-done
-for t in token_exit bpffs_exit; do
-	check "kta run: $t fails the known way (sanitizer-exit-override)" grep -qE "^ok [0-9]+ $t # XFAIL" "$art/run.out"
-done
+matrix
 done_tap
