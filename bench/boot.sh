@@ -5,6 +5,10 @@
 # arch by make). Medians of RUNS (default 5) runs each, measured in this
 # run, and ratios; a goal per arch where the project has one.
 #
+# Each arch boots Debian's kernel and, when the kta cache already has it
+# (make acceptance, make vm-test KERNEL=source), the minimal patched kernel
+# built from source (scripts/kernel-source.sh --cached: never builds here).
+#
 # Variables: ARCHES (default: every arch built under $O), RUNS, KVERSION
 # (default: kta's, 7.3 or the arch's newest), KERNEL (one image: then one
 # ARCH).
@@ -33,17 +37,18 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 goal_ms() { case "$1" in arm64) echo 2000 ;; *) echo "" ;; esac; }
 
 summary=()
-bench_arch() {
-	local A=$1 w=$work/$1 img initrd accel cpu machine qemu console vser append
-	local kta_total=() kta_first=() bare=() t0 t1 kt kf bt goal verdict
+bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
+	local A=$1 w=$work/$1-$# img initrd accel cpu machine qemu console vser append
+	local kta_total=() kta_first=() bare=() t0 t1 kt kf bt goal verdict kargs=("${@:2}")
 	if [ ! -x "$O/$A/bench/poweroff" ] || [ ! -x "$O/$A/testdata/pass" ]; then
 		echo "bench: $A: no guest build; run make guests-all (or make all ARCH=$A)" >&2
-		summary+=("$(printf '%-8s %s' "$A" "not built")")
+		summary+=("$(printf '%-8s %s' "$A" "no guest build")")
 		return
 	fi
 	mkdir -p "$w"
 	# One warm-up run resolves the kernel and the accelerator and fills the caches.
-	if ! "$O/kta" run --arch "$A" "${kernel[@]}" --smp 1 --artifacts "$w/warm" \
+	[ ${#kargs[@]} -gt 0 ] || kargs=("${kernel[@]}")
+	if ! "$O/kta" run --arch "$A" "${kargs[@]}" --smp 1 --artifacts "$w/warm" \
 		--test "$O/$A/testdata/pass" >/dev/null 2>"$w/warm.err"; then
 		echo "bench: $A: warm-up run failed:" >&2
 		tail -5 "$w/warm.err" >&2
@@ -83,7 +88,9 @@ bench_arch() {
 	kt=$(printf '%s\n' "${kta_total[@]}" | median)
 	kf=$(printf '%s\n' "${kta_first[@]}" | median)
 	bt=$(printf '%s\n' "${bare[@]}" | median)
-	echo "kta boot benchmark: $A, kernel $(basename "$(dirname "$img")"), accel $accel, -cpu $cpu, $RUNS runs, medians"
+	label=$(sed -n 's/^version=//p' "$w/warm/kernel.txt")
+	case "$img" in */builds/*) label="$label (minimal, from source)" ;; esac
+	echo "kta boot benchmark: $A, kernel $label, accel $accel, -cpu $cpu, $RUNS runs, medians"
 	printf '  bare QEMU boot to power-off (baseline):   %6d ms\n' "$bt"
 	printf '  kta run, QEMU start to first result:      %6d ms   ratio %s\n' "$kf" "$(ratio "$kf" "$bt")"
 	printf '  kta run, total wall (1 trivial test):     %6d ms   ratio %s\n' "$kt" "$(ratio "$kt" "$bt")"
@@ -93,14 +100,18 @@ bench_arch() {
 	if [ -n "$goal" ]; then
 		if [ "$kf" -le "$goal" ]; then verdict="goal <= $goal ms: met"; else verdict="goal <= $goal ms: NOT met"; fi
 	fi
-	summary+=("$(printf '%-8s %-32s %7d %7d %7s %7d  %s' "$A" "$(basename "$(dirname "$img")")" \
+	summary+=("$(printf '%-8s %-44s %7d %7d %7s %7d  %s' "$A" "$label" \
 		"$bt" "$kf" "$(ratio "$kf" "$bt")" "$kt" "$verdict")")
 }
 
 for a in $arches; do
 	bench_arch "$a"
+	if [ -z "${KERNEL:-}" ] && img=$(ARCH=$a scripts/kernel-source.sh --cached 2>/dev/null | tail -n1) &&
+		[ -f "$img" ]; then
+		bench_arch "$a" --kernel "$img"
+	fi
 done
 echo
 echo "boot to first result per architecture (medians, ms; ratio against the bare boot of the same kernel)"
-printf '%-8s %-32s %7s %7s %7s %7s\n' ARCH KERNEL BARE FIRST RATIO TOTAL
+printf '%-8s %-44s %7s %7s %7s %7s\n' ARCH KERNEL BARE FIRST RATIO TOTAL
 printf '%s\n' "${summary[@]}"

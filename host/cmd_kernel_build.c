@@ -19,7 +19,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kta kernel build [--tree DIR | --source debian:VERSION] [--arch A]\n"
 		"                        [--fragments LIST] [--patches SERIES] [-j N] [--artifacts DIR]\n"
-		"                        [--config-only] [--force] [--clean] [--no-ccache]\n"
+		"                        [--config-only] [--cached] [--force] [--clean] [--no-ccache]\n"
 		"\n"
 		"Builds a minimal kernel: tinyconfig + kernel-config/ fragments (merged with the tree's\n"
 		"merge_config.sh, then olddefconfig; every requested option must survive), with a patch\n"
@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"  --clean             start from an empty build directory (a full build; implies nothing\n"
 		"                      about the cache: add --force to rebuild a cached kernel)\n"
 		"  --no-ccache         do not use ccache even if installed\n"
+		"  --cached            only a cache hit: print it, or exit 1 without building\n"
 		"\n"
 		"Exit: 0 built or cached; 125 the series does not apply or the kernel does not build\n"
 		"(git bisect run: skip); 128 bad input (not a kernel tree, unknown fragment or option,\n"
@@ -61,6 +62,8 @@ static int exit_code(int err)
 	case -EINVAL:
 	case -ENOPKG:
 		return EXIT_USAGE;
+	case -ENODATA:
+		return EXIT_TEST_FAILED;
 	case -EINTR:
 		return kbuild_interrupted() == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
 	default:
@@ -82,6 +85,7 @@ int cmd_kernel_build(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "clean", no_argument, NULL, 'c' },
 		{ "no-ccache", no_argument, NULL, 'N' },
+		{ "cached", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,6 +134,9 @@ int cmd_kernel_build(int argc, char **argv)
 			break;
 		case 'c':
 			o.clean = true;
+			break;
+		case 'H':
+			o.cached_only = true;
 			break;
 		case 'N':
 			o.no_ccache = true;

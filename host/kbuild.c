@@ -266,6 +266,11 @@ static int run(struct build *b, struct kbuild_result *res)
 			"and toolchain", b->kversion, res->key);
 		return 0;
 	}
+	if (o->cached_only) {
+		pr_info("kernel %s for %s is not in the cache (--cached: not building it)", b->kversion,
+			b->arch->name);
+		return -ENODATA;
+	}
 	/* Unknown options fail fast, before any copying or Kconfig run (with
 	 * a series, after it is applied: it may add options). */
 	if (!b->have_series) {

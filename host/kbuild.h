@@ -31,6 +31,7 @@ struct kbuild_opts {
 	unsigned int jobs;        /* make -j; 0: the number of CPUs */
 	const char *artifacts;    /* logs and the merged config; NULL: kta-out/kbuild-<time> */
 	bool config_only;         /* stop after the config check */
+	bool cached_only;         /* a cache hit or -ENODATA: never build */
 	bool force;               /* rebuild even if cached */
 	bool clean;               /* empty the workspace's build directory first (a full build) */
 	bool no_ccache;
