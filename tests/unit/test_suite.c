@@ -43,6 +43,12 @@ int main(void)
 	free(s);
 	CHECK_EQ_INT(parse("a b expect=pass\n", &s, &n, err), -EINVAL, "unknown expectation refused");
 	free(s);
+	CHECK_EQ_INT(parse("a b requires=asan\nc d\n", &s, &n, err), 0, "requires parses");
+	CHECK(n == 2 && !strcmp(s[0].requires, "asan") && !s[1].requires[0], "requires: only where given");
+	free(s);
+	CHECK_EQ_INT(parse("a b requires=gpu\n", &s, &n, err), -EINVAL, "unknown requirement refused");
+	CHECK(strstr(err, "unknown requirement"), "and named");
+	free(s);
 	CHECK_EQ_INT(parse("a\n", &s, &n, err), -EINVAL, "missing binary refused");
 	free(s);
 	CHECK_EQ_INT(parse("a b timeout=x\n", &s, &n, err), -EINVAL, "bad timeout refused");
