@@ -68,5 +68,28 @@ int kernel_from_path(const struct arch_profile *arch, const char *path, struct k
 		return pr_err("cannot read kernel image `%s`: %s", out->image, strerror(-err)), err;
 	find_config(out->image, out->config, sizeof(out->config));
 	snprintf(out->source, sizeof(out->source), "file");
+	/* Only x86's bzImage carries its version in a header; a kta build
+	 * cache entry says it beside the image, with where it came from. */
+	if (!out->version[0]) {
+		cleanup_free char *copy = strdup(out->image);
+		char *slash = copy ? strrchr(copy, '/') : NULL;
+		cleanup_free char *info = NULL;
+		cleanup_buf struct buf b = { 0 };
+
+		if (slash) {
+			*slash = '\0';
+			info = path_join(copy, "build.info");
+		}
+		if (info && !read_file(info, &b, 1 << 16) && b.data) {
+			const char *v = strstr(b.data, "\nversion=");
+			const char *f = strstr(b.data, "\nfragments=");
+
+			if (v)
+				snprintf(out->version, sizeof(out->version), "%.*s", (int)strcspn(v + 9, "\n"), v + 9);
+			if (f)
+				snprintf(out->source, sizeof(out->source), "kta kernel build (%.*s)",
+					 (int)strcspn(f + 11, "\n"), f + 11);
+		}
+	}
 	return 0;
 }
