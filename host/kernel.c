@@ -70,7 +70,7 @@ int kernel_from_path(const struct arch_profile *arch, const char *path, struct k
 	snprintf(out->source, sizeof(out->source), "file");
 	/* Only x86's bzImage carries its version in a header; a kta build
 	 * cache entry says it beside the image, with where it came from. */
-	if (!out->version[0]) {
+	{
 		cleanup_free char *copy = strdup(out->image);
 		char *slash = copy ? strrchr(copy, '/') : NULL;
 		cleanup_free char *info = NULL;
@@ -84,7 +84,7 @@ int kernel_from_path(const struct arch_profile *arch, const char *path, struct k
 			const char *v = strstr(b.data, "\nversion=");
 			const char *f = strstr(b.data, "\nfragments=");
 
-			if (v)
+			if (v && !out->version[0])
 				snprintf(out->version, sizeof(out->version), "%.*s", (int)strcspn(v + 9, "\n"), v + 9);
 			if (f)
 				snprintf(out->source, sizeof(out->source), "kta kernel build (%.*s)",
