@@ -81,7 +81,8 @@ bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
 			-M "$machine" -accel "$accel" -cpu "$cpu" -m 1024 -smp 1 -kernel "$img" \
 			-initrd "$w/bare.cpio" -append "$console panic=-1 loglevel=5 rdinit=/init $append" \
 			-serial "file:$w/bare$i.log" -device "$vser,id=vser" \
-			-chardev null,id=res -device virtserialport,bus=vser.0,chardev=res,name=kta.results
+			-chardev null,id=res -device virtserialport,bus=vser.0,chardev=res,name=kta.results ||
+			echo "bench: $A: bare boot $i did not end by itself (exit $?); see $w/bare$i.log" >&2
 		t1=$(now_ms)
 		bare+=($((t1 - t0)))
 	done
