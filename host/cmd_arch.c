@@ -56,8 +56,10 @@ static void list(void)
 	for (size_t i = 0; i < arch_count(); i++) {
 		const struct arch_profile *a = arch_at(i);
 
-		printf("%-8s %-20s %-26s %-11s %-8s %-9s linux-image-*-%s\n", a->name, a->qemu_binary,
-		       a->machine, a->cpu_tcg, a->console, transport(a), a->deb_flavour);
+		/* The machine's properties are in `kta arch show`. */
+		printf("%-8s %-20s %-26.*s %-11s %-8s %-9s linux-image-*-%s\n", a->name, a->qemu_binary,
+		       (int)strcspn(a->machine, ","), a->machine, a->cpu_tcg, a->console, transport(a),
+		       a->deb_flavour);
 	}
 }
 
