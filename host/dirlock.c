@@ -3,7 +3,9 @@
 #include "log.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/file.h>
 
@@ -23,7 +25,7 @@ static int open_lock(struct dirlock *l)
 	return 0;
 }
 
-int dirlock_try(struct dirlock *l)
+static int lock(struct dirlock *l, bool wait)
 {
 	int err;
 
@@ -34,32 +36,57 @@ int dirlock_try(struct dirlock *l)
 		return err;
 	if (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
 		err = -errno;
-		closep(&l->fd);
-		return err;
+		if (wait) {
+			pr_info("waiting for another kta fetching into `%s`", l->dir);
+			while ((err = flock(l->fd, LOCK_EX) < 0 ? -errno : 0) == -EINTR && !(l->stopped && l->stopped()))
+				;
+		}
+		if (err)
+			closep(&l->fd);
 	}
-	return 0;
+	return err;
+}
+
+int dirlock_try(struct dirlock *l)
+{
+	return lock(l, false);
 }
 
 int dirlock_take(struct dirlock *l)
 {
-	int err;
+	return lock(l, true);
+}
 
-	if (l->fd >= 0)
-		return 0;
-	err = open_lock(l);
-	if (err)
-		return err;
-	if (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
-		pr_info("waiting for another kta fetching into `%s`", l->dir);
-		while (flock(l->fd, LOCK_EX) < 0) {
-			if (errno != EINTR || (l->stop && *l->stop)) {
-				err = -errno;
-				closep(&l->fd);
-				return err;
-			}
+void dirlock_clean_stale(const struct dirlock *l)
+{
+	DIR *d = opendir(l->dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		cleanup_free char *p = NULL;
+
+		if (strncmp(de->d_name, ".tmp-", 5))
+			continue;
+		p = path_join(l->dir, de->d_name);
+		if (p) {
+			pr_debug("removing `%s` left by an interrupted fetch", p);
+			rm_rf(p);
 		}
 	}
-	return 0;
+	closedir(d);
+}
+
+void dirlock_try_clean_stale(struct dirlock *l)
+{
+	bool held = l->fd >= 0;
+
+	if (!dirlock_try(l)) {
+		dirlock_clean_stale(l);
+		if (!held)
+			dirlock_release(l);
+	}
 }
 
 void dirlock_release(struct dirlock *l)

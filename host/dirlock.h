@@ -5,12 +5,10 @@
 #ifndef KTA_DIRLOCK_H
 #define KTA_DIRLOCK_H
 
-#include <signal.h>
-
 struct dirlock {
 	int fd;                               /* -1: not held */
 	const char *dir;
-	const volatile sig_atomic_t *stop;    /* set by a signal handler: stop waiting */
+	int (*stopped)(void);                 /* non-zero: a signal asks to stop waiting */
 };
 
 /* Take the lock (no-op when held), saying so when another kta has it. */
@@ -18,5 +16,12 @@ int dirlock_take(struct dirlock *l);
 /* Take it only if free: 0, or -EWOULDBLOCK. */
 int dirlock_try(struct dirlock *l);
 void dirlock_release(struct dirlock *l);
+
+/* Writers build entries in <dir>/.tmp-* and rename them into place: with
+ * the lock held, any .tmp-* is a killed writer's, removed here. */
+void dirlock_clean_stale(const struct dirlock *l);
+/* The same on a cache hit: only if no other kta holds the lock (never
+ * waits for it). */
+void dirlock_try_clean_stale(struct dirlock *l);
 
 #endif

@@ -434,38 +434,6 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 	return -ENOENT;
 }
 
-/* Remove temp dirs of killed runs (we hold the lock: none is live). */
-static void clean_stale(const struct fetch *f)
-{
-	DIR *d = opendir(f->kdir);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		cleanup_free char *p = NULL;
-
-		if (strncmp(de->d_name, ".tmp-", 5))
-			continue;
-		p = path_join(f->kdir, de->d_name);
-		if (p) {
-			pr_debug("removing `%s` left by an interrupted fetch", p);
-			rm_rf(p);
-		}
-	}
-	closedir(d);
-}
-
-/* On a cache hit, clean up after a killed fetch only if no other kta is
- * fetching right now (never wait for it). */
-static void try_clean_stale(struct fetch *f)
-{
-	if (!dirlock_try(&f->lock)) {
-		clean_stale(f);
-		dirlock_release(&f->lock);
-	}
-}
-
 int kernel_fetch(const struct arch_profile *arch, const char *version, const char *flavour,
 		 struct kernel *out)
 {
@@ -492,7 +460,7 @@ int kernel_fetch(const struct arch_profile *arch, const char *version, const cha
 	err = entry_load(arch, dir, out);
 	if (!err) {
 		pr_info("using cached kernel %s (%s) from %s", out->version, out->source, dir);
-		try_clean_stale(&f);
+		dirlock_try_clean_stale(&f.lock);
 		goto out;
 	}
 	if (err != -ENOENT && err != -ESTALE)
@@ -504,7 +472,7 @@ int kernel_fetch(const struct arch_profile *arch, const char *version, const cha
 		goto out;
 	}
 	if (err == -ENOENT || err == -ESTALE) {
-		clean_stale(&f);
+		dirlock_clean_stale(&f.lock);
 		err = f.apt_err ?: kernel_unpack(arch, &f.apt, f.kdir, f.flavour, abi, dir);
 		err = err ?: entry_load(arch, dir, out);
 		if (!err)

@@ -8,6 +8,7 @@
  */
 #include "apt.h"
 #include "arch.h"
+#include "dirlock.h"
 #include "kbuild.h"
 #include "ksource.h"
 #include "log.h"
@@ -173,47 +174,6 @@ static void report_available(const struct apt *apt, const char *package, const c
 		       list.data ? list.data : "none");
 }
 
-/* Remove .tmp-linux-source-* of killed fetches; the caller holds the lock. */
-static void clean_stale(const char *sdir)
-{
-	DIR *d = opendir(sdir);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		cleanup_free char *p = NULL;
-
-		if (strncmp(de->d_name, ".tmp-linux-source-", 18))
-			continue;
-		p = path_join(sdir, de->d_name);
-		if (p)
-			rm_rf(p);
-	}
-	closedir(d);
-}
-
-static int lock_sources(const char *sdir)
-{
-	cleanup_free char *path = path_join(sdir, ".lock");
-	int fd;
-
-	if (!path)
-		return -ENOMEM;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		pr_info("waiting for another kta fetching into `%s`", sdir);
-		while (flock(fd, LOCK_EX) < 0)
-			if (errno != EINTR || kbuild_interrupted()) {
-				close(fd);
-				return -EINTR;
-			}
-	}
-	return fd;
-}
-
 static int run_step(char *const argv[], const char *what)
 {
 	cleanup_buf struct buf out = { 0 };
@@ -322,15 +282,44 @@ static int unpack(const struct apt *apt, const char *sdir, const char *package, 
 	return err;
 }
 
-int ksource_fetch(const char *want, struct ksource *out)
+/* Under the sources lock: look the package up and unpack it, unless
+ * another kta did while we waited. */
+static int fetch_locked(struct dirlock *lock, const char *root, const char *sdir, const char *package,
+			const char *want, struct ksource *out)
 {
 	const struct arch_profile *host = arch_default();
 	cleanup_buf struct buf shown = { 0 };
-	cleanup_close int lock = -1;
-	char root[PATH_MAX], sdir[PATH_MAX], package[64], version[96];
+	char version[96];
 	struct apt apt;
-	uint64_t size = 0, t0 = monotonic_ms();
-	int64_t age;
+	uint64_t size = 0;
+	bool updated = false;
+	int err, apt_err;
+
+	if (!cached_best(sdir, package, want, out))
+		return 0;
+	dirlock_clean_stale(lock);
+	apt_err = apt_init(&apt, root, host->deb_arch);
+	err = apt_ensure_lists(&apt, apt_err, DAY_S, lock, &updated);
+	if (err)
+		return err;
+	err = apt_show(&apt, (const char *const[]){ package, NULL }, &shown);
+	if (err && err != -ENOENT)
+		return pr_err("cannot look up %s: %s", package, strerror(-err)), err;
+	if (err || pick(&shown, package, want, version, sizeof(version), &size)) {
+		report_available(&apt, package, want, err ? NULL : &shown);
+		return -ENOPKG;
+	}
+	err = unpack(&apt, sdir, package, version, size, out);
+	if (err == -EINTR || kbuild_interrupted())
+		return pr_err("interrupted; the partial kernel source was removed"), -EINTR;
+	return err;
+}
+
+int ksource_fetch(const char *want, struct ksource *out)
+{
+	struct dirlock lock = { .fd = -1, .stopped = kbuild_interrupted };
+	char root[PATH_MAX], sdir[PATH_MAX], package[64];
+	uint64_t t0 = monotonic_ms();
 	int err;
 
 	if (ksource_package(want, package, sizeof(package)))
@@ -345,33 +334,14 @@ int ksource_fetch(const char *want, struct ksource *out)
 		pr_info("using cached %s %s from %s", out->package, out->version, out->dir);
 		return 0;
 	}
-	lock = lock_sources(sdir);
-	if (lock < 0)
-		return lock;
-	if (!cached_best(sdir, package, want, out))
-		return 0;
-	clean_stale(sdir);
-	err = apt_init(&apt, root, host->deb_arch);
+	lock.dir = sdir;
+	err = dirlock_take(&lock);
 	if (err)
-		return err;
-	age = apt_lists_age(&apt);
-	if (age < 0 || age > DAY_S) {
-		err = apt_update(&apt);
-		if (err && age < 0)
-			return err;
-	}
-	err = apt_show(&apt, (const char *const[]){ package, NULL }, &shown);
-	if (err && err != -ENOENT)
-		return pr_err("cannot look up %s: %s", package, strerror(-err)), err;
-	if (err || pick(&shown, package, want, version, sizeof(version), &size)) {
-		report_available(&apt, package, want, err ? NULL : &shown);
-		return -ENOPKG;
-	}
-	err = unpack(&apt, sdir, package, version, size, out);
-	if (err == -EINTR || kbuild_interrupted())
-		return pr_err("interrupted; the partial kernel source was removed"), -EINTR;
+		return kbuild_interrupted() ? -EINTR : err;
+	err = fetch_locked(&lock, root, sdir, package, want, out);
+	dirlock_release(&lock);
 	if (!err)
-		pr_info("fetched %s %s in %.1f s into %s", package, version,
+		pr_info("fetched %s %s in %.1f s into %s", out->package, out->version,
 			(double)(monotonic_ms() - t0) / 1000, out->dir);
 	return err;
 }

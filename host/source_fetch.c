@@ -172,13 +172,18 @@ static int info_get(const char *text, const char *key, char *out, size_t size)
 	return -ENOENT;
 }
 
+static int check_interrupted(void)
+{
+	return interrupted ? -EINTR : 0;
+}
+
 static int sfetch_init(struct sfetch *f)
 {
 	char root[PATH_MAX];
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	f->lock = (struct dirlock){ .fd = -1, .dir = f->sdir, .stop = &interrupted };
+	f->lock = (struct dirlock){ .fd = -1, .dir = f->sdir, .stopped = check_interrupted };
 	err = cache_dir(root, sizeof(root));
 	if (err)
 		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
@@ -333,41 +338,6 @@ static int resolve(struct sfetch *f, const char *name, const char *want, char *p
 			return SOURCE_ENOPKG;
 		}
 	}
-}
-
-/* Remove temp dirs of killed runs (we hold the lock: none is live). */
-static void clean_stale(const struct sfetch *f)
-{
-	DIR *d = opendir(f->sdir);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		cleanup_free char *p = NULL;
-
-		if (strncmp(de->d_name, ".tmp-", 5))
-			continue;
-		p = path_join(f->sdir, de->d_name);
-		if (p) {
-			pr_debug("removing `%s` left by an interrupted fetch", p);
-			rm_rf(p);
-		}
-	}
-	closedir(d);
-}
-
-static void try_clean_stale(struct sfetch *f)
-{
-	if (!dirlock_try(&f->lock)) {
-		clean_stale(f);
-		dirlock_release(&f->lock);
-	}
-}
-
-static int check_interrupted(void)
-{
-	return interrupted ? -EINTR : 0;
 }
 
 /* The binary packages a .dsc builds, as " a b c ": lets a later request by
@@ -526,7 +496,7 @@ static int fetch_locked(struct sfetch *f, const char *name, const char *want, st
 		return err;
 	if (!entry_load(f, pkg, version, out))
 		goto hit;
-	clean_stale(f);
+	dirlock_clean_stale(&f->lock);
 	err = f->apt_err ?: unpack(f, pkg, version, size, out);
 	if (err)
 		return err;
@@ -540,7 +510,7 @@ hit:
 	if (!want)
 		latest_store(f, name, pkg, version);
 	pr_info("using cached source package %s %s from %s", out->name, out->version, out->dir);
-	try_clean_stale(f);
+	dirlock_try_clean_stale(&f->lock);
 	return 0;
 }
 
@@ -564,7 +534,7 @@ int source_fetch(const char *name, const char *want, struct source_entry *out, i
 	/* A pinned version already in the cache: no apt at all. */
 	if (want && !cached_best(&f, name, want, out)) {
 		pr_info("using cached source package %s %s from %s", out->name, out->version, out->dir);
-		try_clean_stale(&f);
+		dirlock_try_clean_stale(&f.lock);
 		return 0;
 	}
 	if (!want && !latest_load(&f, name, out)) {

@@ -136,6 +136,8 @@ int sysroot_fetch(const struct arch_profile *arch, struct sysroot *out)
 	err = dirlock_take(&lock);
 	if (!err && !info_matches(dir) && !fill(arch, dir, out))
 		goto out;
+	if (!err)
+		dirlock_clean_stale(&lock);
 	apt_err = apt_init(&apt, root, arch->deb_arch);
 	err = err ?: apt_ensure_lists(&apt, apt_err, DAY_S, &lock, &updated);
 	if (!err && has_release(&apt, SYSROOT_RELEASE))
