@@ -1,5 +1,6 @@
 /* The architecture table. */
 #include "arch.h"
+#include "log.h"
 #include "util.h"
 
 #include <elf.h>
@@ -223,6 +224,15 @@ const struct arch_profile *arch_lookup(const char *name)
 		    !strcmp(arches[i].deb_arch, name))
 			return &arches[i];
 	return NULL;
+}
+
+const struct arch_profile *arch_from_arg(const char *name)
+{
+	const struct arch_profile *a = arch_lookup(name);
+
+	if (!a)
+		pr_err("unknown architecture `%s`; known: %s (or an alias: `kta arch`)", name, arch_names());
+	return a;
 }
 
 const char *arch_names(void)

@@ -66,6 +66,9 @@ struct arch_profile {
 };
 
 const struct arch_profile *arch_lookup(const char *name);
+/* arch_lookup() for a command-line value: NULL after saying which names
+ * exist. */
+const struct arch_profile *arch_from_arg(const char *name);
 const struct arch_profile *arch_default(void);
 /* The table, in order, for `kta arch` and `--arch all`. */
 size_t arch_count(void);

@@ -122,12 +122,13 @@ int cmd_arch(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (argc != 3 || !(a = arch_lookup(argv[2]))) {
-		if (argc == 3)
-			pr_err("unknown architecture `%s`; known: %s", argv[2], arch_names());
+	if (argc != 3) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	a = arch_from_arg(argv[2]);
+	if (!a)
+		return EXIT_USAGE;
 	if (!strcmp(verb, "show")) {
 		show(a);
 		return EXIT_OK;

@@ -58,11 +58,9 @@ static int parse(int argc, char **argv, struct kernel_opts *o)
 	while ((c = getopt_long(argc, argv, "+a:v:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			o->arch = arch_lookup(optarg);
-			if (!o->arch) {
-				pr_err("unknown architecture `%s`; known: %s", optarg, arch_names());
+			o->arch = arch_from_arg(optarg);
+			if (!o->arch)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'v':
 			o->version = optarg;

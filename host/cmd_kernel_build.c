@@ -104,11 +104,9 @@ int cmd_kernel_build(int argc, char **argv)
 			o.source = optarg;
 			break;
 		case 'a':
-			o.arch = arch_lookup(optarg);
-			if (!o.arch) {
-				pr_err("unknown architecture `%s`; known: %s", optarg, arch_names());
+			o.arch = arch_from_arg(optarg);
+			if (!o.arch)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'f':
 			o.fragments = optarg;

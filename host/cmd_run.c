@@ -154,11 +154,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				break;
 			}
 			o->arch_list = NULL;
-			o->arch = arch_lookup(optarg);
-			if (!o->arch) {
-				pr_err("unknown architecture `%s` (known: %s)", optarg, arch_names());
-				err = -EINVAL;
-			}
+			o->arch = arch_from_arg(optarg);
+			err = o->arch ? 0 : -EINVAL;
 			break;
 		case 'k': o->kernel_path = optarg; break;
 		case 'K': o->kernel_version = optarg; break;

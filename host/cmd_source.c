@@ -57,10 +57,8 @@ static int parse(int argc, char **argv, struct source_opts *o)
 	while ((c = getopt_long(argc, argv, "a:v:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (!arch_lookup(optarg)) {
-				pr_err("unknown architecture `%s`; known: %s", optarg, arch_names());
+			if (!arch_from_arg(optarg))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'v':
 			o->version = optarg;

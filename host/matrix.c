@@ -40,11 +40,9 @@ int matrix_parse_arches(const char *list, struct matrix_opts *m)
 		const struct arch_profile *a;
 
 		snprintf(name, sizeof(name), "%.*s", (int)n, p);
-		a = arch_lookup(name);
-		if (!a) {
-			pr_err("--arch: unknown architecture `%s` (known: %s, or all)", name, arch_names());
+		a = arch_from_arg(name);
+		if (!a)
 			return -EINVAL;
-		}
 		for (unsigned int i = 0; i < m->narches; i++)
 			if (m->arches[i] == a)
 				a = NULL;
