@@ -45,6 +45,7 @@ rc_is() { [ "$(cat "$work/$1.rc")" = "$2" ] || { echo "#   $1: exit $(cat "$work
 # QEMU is kta's direct child; remember its pid to check it is gone later.
 qemu_of() { for _ in $(seq 1 100); do pgrep -P "$1" -f qemu-system && return 0; sleep 0.05; done; return 1; }
 gone() { [ -z "$1" ] || ! kill -0 "$1" 2>/dev/null; }
+no_kta_qemu() { ! pgrep -f "^qemu-system.*$TMPDIR/kta-run-" >/dev/null; }
 no_sanitizer_report() { ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$work/$1.err"; }
 
 case_all_pass() {
@@ -285,6 +286,16 @@ case_matrix() {
 	echo $? >"$work/mxf.rc"
 	check "matrix: a failing test on every arch: exit 1" rc_is mxf 1
 	check "matrix: both rows report 1/1/0" [ "$(grep -cE '^(x86_64|arm64) .* 1/1/0 ' "$work/mxf.out")" = 2 ]
+	# SIGTERM to the matrix reaches every running arch; no QEMU stays.
+	"$KTA" run --arch x86_64,arm64 --jobs 2 --smp 1 --accel tcg --test "$T/hang" \
+		--artifacts "$work/mxs" >"$work/mxs.out" 2>"$work/mxs.err" &
+	local pid=$!
+	wait_begin "$work/mxs/x86_64" 1 && wait_begin "$work/mxs/arm64" 1 && kill -TERM $pid
+	wait $pid; echo $? >"$work/mxs.rc"
+	check "matrix: SIGTERM: exit 143" rc_is mxs 143
+	check "matrix: SIGTERM: each arch reports the interruption" \
+		[ "$(grep -l '^# run: interrupted' "$work/mxs/x86_64/output.log" "$work/mxs/arm64/output.log" | wc -l)" = 2 ]
+	check "matrix: SIGTERM: no QEMU left" no_kta_qemu
 }
 
 cases=("$@")
@@ -293,7 +304,6 @@ for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"
 done
-no_kta_qemu() { ! pgrep -f "^qemu-system.*$TMPDIR/kta-run-" >/dev/null; }
 check "no QEMU left behind by any case" no_kta_qemu
 echo "1..$n"
 [ $nfail -eq 0 ]
