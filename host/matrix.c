@@ -164,13 +164,12 @@ static void read_results(struct row *r)
 	}
 }
 
-static int start(struct row *r, const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
+static int start(struct row *r, matrix_run_fn fn, void *ctx)
 {
 	cleanup_free char *out = path_join(r->dir, "output.log");
 	cleanup_free char *res = path_join(r->dir, "matrix.txt");
 	int err = mkdir_p(r->dir, 0755);
 
-	(void)m;
 	if (err || !out || !res)
 		return err ?: -ENOMEM;
 	fflush(stdout);
@@ -290,7 +289,7 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 		pid_t pid;
 
 		while (!stop_signal && running < jobs && next < m->narches) {
-			err = start(&rows[next], m, fn, ctx);
+			err = start(&rows[next], fn, ctx);
 			if (err) {
 				pr_err("%s: cannot start: %s", rows[next].arch->name, strerror(-err));
 				rows[next].exit_code = EXIT_INFRA;

@@ -45,7 +45,7 @@ static int info_matches(const char *dir)
 	return info.data && !strncmp(info.data, want, strlen(want)) ? 0 : -ESTALE;
 }
 
-static int fill(const struct arch_profile *arch, const char *dir, struct sysroot *out)
+static int fill(const char *dir, struct sysroot *out)
 {
 	int err = pathf(out->dir, sizeof(out->dir), "%s", dir);
 
@@ -55,7 +55,6 @@ static int fill(const struct arch_profile *arch, const char *dir, struct sysroot
 		err = pathf(out->busybox, sizeof(out->busybox), "%s/usr/bin/busybox", dir);
 	if (!err && !path_exists(out->busybox))
 		err = -ENOENT;
-	(void)arch;
 	return err;
 }
 
@@ -130,11 +129,11 @@ int sysroot_fetch(const struct arch_profile *arch, struct sysroot *out)
 	err = err ?: mkdir_p(top, 0755);
 	if (err)
 		return pr_err("cannot create the sysroot cache: %s", strerror(-err)), err;
-	if (!info_matches(dir) && !fill(arch, dir, out))
+	if (!info_matches(dir) && !fill(dir, out))
 		return 0;
 	lock.dir = top;
 	err = dirlock_take(&lock);
-	if (!err && !info_matches(dir) && !fill(arch, dir, out))
+	if (!err && !info_matches(dir) && !fill(dir, out))
 		goto out;
 	if (!err)
 		dirlock_clean_stale(&lock);
@@ -149,7 +148,7 @@ int sysroot_fetch(const struct arch_profile *arch, struct sysroot *out)
 	if (!err && path_exists(dir))
 		err = rm_rf(dir);
 	err = err ?: unpack(arch, &apt, top, dir);
-	err = err ?: fill(arch, dir, out);
+	err = err ?: fill(dir, out);
 	if (err == -ENOENT)
 		pr_err("the sysroot in `%s` has no bin/busybox or usr/bin/busybox", dir);
 	if (!err)
