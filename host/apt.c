@@ -542,6 +542,30 @@ int apt_source_download(const struct apt *apt, const char *spec, const char *dir
 	return apt_get_in(apt, args, dir, spec);
 }
 
+const char *deb822_next(const char **cursor, size_t *len)
+{
+	const char *s = *cursor, *end;
+
+	if (!s || !*s)
+		return NULL;
+	end = strstr(s, "\n\n");
+	*len = end ? (size_t)(end - s) + 1 : strlen(s);
+	*cursor = end ? end + 2 : s + *len;
+	return s;
+}
+
+void deb822_versions(const char *text, struct buf *out)
+{
+	size_t len;
+
+	for (const char *cur = text, *s; (s = deb822_next(&cur, &len));) {
+		char ver[96];
+
+		if (!deb822_field(s, len, "Version", ver, sizeof(ver)))
+			buf_printf(out, " %s", ver);
+	}
+}
+
 int deb822_field(const char *stanza, size_t len, const char *field, char *out, size_t size)
 {
 	size_t flen = strlen(field);

@@ -99,6 +99,14 @@ int apt_source_download(const struct apt *apt, const char *spec, const char *dir
 /* Copy a field's value (the rest of its line, trimmed) into out. */
 void apt_field_value(const char *p, const char *end, char *out, size_t size);
 int deb822_field(const char *stanza, size_t len, const char *field, char *out, size_t size);
+/* The stanzas of apt-cache output, one at a time: returns the next one
+ * (its length in *len) and advances *cursor, or NULL at the end.
+ *   size_t len;
+ *   for (const char *cur = text, *s; (s = deb822_next(&cur, &len));) ... */
+const char *deb822_next(const char **cursor, size_t *len);
+/* " V" for each stanza's Version field, appended to out. */
+void deb822_versions(const char *text, struct buf *out);
+
 
 /* Compare Debian version strings the way dpkg does: <0, 0, >0. */
 int deb_version_cmp(const char *a, const char *b);

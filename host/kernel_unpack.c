@@ -55,11 +55,10 @@ static void listp(char ***p)
  * want (NULL: the highest version). */
 static int pkg_pick(const struct buf *b, const char *name, const char *want, struct pkg *p)
 {
+	size_t len;
 	bool found = false;
 
-	for (const char *s = b->data; s && *s;) {
-		const char *end = strstr(s, "\n\n");
-		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
+	for (const char *cur = b->data, *s; (s = deb822_next(&cur, &len));) {
 		char pname[192], ver[96], size[32];
 
 		if (!deb822_field(s, len, "Package", pname, sizeof(pname)) && !strcmp(pname, name) &&
@@ -72,7 +71,6 @@ static int pkg_pick(const struct buf *b, const char *name, const char *want, str
 			if (deb822_field(s, len, "Depends", p->depends, sizeof(p->depends)))
 				p->depends[0] = '\0';
 		}
-		s = end ? end + 2 : s + len;
 	}
 	return found ? 0 : -ENOENT;
 }

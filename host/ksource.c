@@ -131,11 +131,10 @@ static int cached_best(const char *sdir, const char *package, const char *want, 
 static int pick(const struct buf *b, const char *package, const char *want, char *version, size_t vsize,
 		uint64_t *size)
 {
+	size_t len;
 	bool found = false;
 
-	for (const char *s = b->data; s && *s;) {
-		const char *end = strstr(s, "\n\n");
-		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
+	for (const char *cur = b->data, *s; (s = deb822_next(&cur, &len));) {
 		char name[128], ver[96], sz[32];
 
 		if (!deb822_field(s, len, "Package", name, sizeof(name)) && !strcmp(name, package) &&
@@ -145,7 +144,6 @@ static int pick(const struct buf *b, const char *package, const char *want, char
 			snprintf(version, vsize, "%s", ver);
 			*size = deb822_field(s, len, "Size", sz, sizeof(sz)) ? 0 : strtoull(sz, NULL, 10);
 		}
-		s = end ? end + 2 : s + len;
 	}
 	return found ? 0 : -ENOENT;
 }
@@ -158,15 +156,7 @@ static void report_available(const struct apt *apt, const char *package, const c
 	if (!apt_pkgnames(apt, "linux-source-", &names) && names.data)
 		for (char *save = NULL, *l = strtok_r(names.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 			buf_printf(&list, "%s%s", list.len ? ", " : "", l + strlen("linux-source-"));
-	for (const char *s = shown && shown->data ? shown->data : ""; *s;) {
-		const char *end = strstr(s, "\n\n");
-		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
-		char ver[96];
-
-		if (!deb822_field(s, len, "Version", ver, sizeof(ver)))
-			buf_printf(&vs, " %s", ver);
-		s = end ? end + 2 : s + len;
-	}
+	deb822_versions(shown ? shown->data : NULL, &vs);
 	if (vs.len)
 		pr_err("Debian has no %s matching %s; it has:%s", package, want, vs.data);
 	else

@@ -134,11 +134,10 @@ uint64_t source_files_size(const char *stanza, size_t len)
 int source_pick(const char *text, const char *want, char *name, size_t name_size, char *version,
 		size_t version_size, uint64_t *size)
 {
+	size_t len;
 	bool found = false;
 
-	for (const char *s = text; s && *s;) {
-		const char *end = strstr(s, "\n\n");
-		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
+	for (const char *cur = text, *s; (s = deb822_next(&cur, &len));) {
 		char pname[128], ver[96];
 
 		if (!deb822_field(s, len, "Package", pname, sizeof(pname)) &&
@@ -150,7 +149,6 @@ int source_pick(const char *text, const char *want, char *name, size_t name_size
 			snprintf(version, version_size, "%s", ver);
 			*size = source_files_size(s, len);
 		}
-		s = end ? end + 2 : s + len;
 	}
 	return found ? 0 : -ENOENT;
 }
@@ -297,15 +295,7 @@ static void report_versions(const char *name, const char *want, const char *text
 {
 	cleanup_buf struct buf vs = { 0 };
 
-	for (const char *s = text; s && *s;) {
-		const char *end = strstr(s, "\n\n");
-		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
-		char ver[96];
-
-		if (!deb822_field(s, len, "Version", ver, sizeof(ver)))
-			buf_printf(&vs, " %s", ver);
-		s = end ? end + 2 : s + len;
-	}
+	deb822_versions(text, &vs);
 	pr_err("Debian has no version %s of source package `%s` (bookworm to sid); available:%s", want, name,
 	       vs.data ? vs.data : " none");
 }
@@ -555,6 +545,7 @@ int source_fetch(const char *name, const char *want, struct source_entry *out, i
 
 int source_list(const char *name, struct source_avail **out, size_t *n, char *srcname, size_t size)
 {
+	size_t len;
 	cleanup_buf struct buf b = { 0 };
 	struct source_avail *v = NULL;
 	struct sfetch f;
@@ -574,9 +565,7 @@ int source_list(const char *name, struct source_avail **out, size_t *n, char *sr
 	if (err)
 		return err;
 	snprintf(srcname, size, "%s", name);
-	for (const char *s = b.data; s && *s;) {
-		const char *end = strstr(s, "\n\n");
-		size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
+	for (const char *cur = b.data, *s; (s = deb822_next(&cur, &len));) {
 		struct source_entry e;
 		char pkg[128], ver[96];
 		bool ok = !deb822_field(s, len, "Package", pkg, sizeof(pkg)) &&
@@ -598,7 +587,6 @@ int source_list(const char *name, struct source_avail **out, size_t *n, char *sr
 			snprintf(srcname, size, "%s", pkg);
 			k++;
 		}
-		s = end ? end + 2 : s + len;
 	}
 	for (size_t i = 1; i < k; i++)
 		for (size_t j = i; j > 0 && deb_version_cmp(v[j - 1].version, v[j].version) > 0; j--) {
