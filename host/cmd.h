@@ -2,6 +2,8 @@
 #ifndef KTA_CMD_H
 #define KTA_CMD_H
 
+#include <stdio.h>
+
 int cmd_run(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_source(int argc, char **argv);
@@ -11,5 +13,12 @@ int cmd_arch(int argc, char **argv);
 int cmd_kernel_build(int argc, char **argv);
 /* `kta kernel source` (argv[0] is "source"). */
 int cmd_kernel_source(int argc, char **argv);
+
+/* `kta CMD VERB ...`: -1 to go on with verb; else the exit code, after the
+ * usage (no verb, or help) or a message naming the known verbs. */
+int cmd_verb(const char *cmd, const char *verb, const char *const *verbs, void (*usage)(FILE *));
+/* After getopt: -1 when argv has nothing past optind, else EXIT_USAGE after
+ * naming the first leftover (and the usage, when given). */
+int cmd_no_more_args(int argc, char **argv, int first, void (*usage)(FILE *));
 
 #endif

@@ -102,10 +102,10 @@ int cmd_arch(int argc, char **argv)
 	const char *verb = argc > 1 ? argv[1] : "list";
 	const struct arch_profile *a = NULL;
 
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
+	int r = cmd_verb("arch", verb, (const char *const[]){ "list", "show", "make", "sysroot", NULL }, usage);
+
+	if (r >= 0)
+		return r;
 	if (!strcmp(verb, "list") || !strcmp(verb, "make")) {
 		if (argc > 2) {
 			usage(stderr);
@@ -116,11 +116,6 @@ int cmd_arch(int argc, char **argv)
 		else
 			make_vars();
 		return EXIT_OK;
-	}
-	if (strcmp(verb, "show") && strcmp(verb, "sysroot")) {
-		pr_err("unknown `kta arch` command `%s` (expected list, show, make or sysroot)", verb);
-		usage(stderr);
-		return EXIT_USAGE;
 	}
 	if (argc != 3) {
 		usage(stderr);

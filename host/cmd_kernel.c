@@ -76,12 +76,7 @@ static int parse(int argc, char **argv, struct kernel_opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		pr_err("unexpected argument `%s`", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
+	return cmd_no_more_args(argc, argv, optind, usage);
 }
 
 static int exit_code(int err)
@@ -137,19 +132,13 @@ int cmd_kernel(int argc, char **argv)
 	const char *verb = argc > 1 ? argv[1] : NULL;
 	int r;
 
-	if (!verb || !strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
-		usage(verb ? stdout : stderr);
-		return verb ? EXIT_OK : EXIT_USAGE;
-	}
+	r = cmd_verb("kernel", verb, (const char *const[]){ "fetch", "list", "build", "source", NULL }, usage);
+	if (r >= 0)
+		return r;
 	if (!strcmp(verb, "build"))
 		return cmd_kernel_build(argc - 1, argv + 1);
 	if (!strcmp(verb, "source"))
 		return cmd_kernel_source(argc - 1, argv + 1);
-	if (strcmp(verb, "fetch") && strcmp(verb, "list")) {
-		pr_err("unknown `kta kernel` command `%s` (expected fetch, list, build or source)", verb);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
 	r = parse(argc - 1, argv + 1, &o);
 	if (r >= 0)
 		return r;

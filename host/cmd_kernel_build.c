@@ -147,11 +147,9 @@ int cmd_kernel_build(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		pr_err("unexpected argument `%s`", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	err = cmd_no_more_args(argc, argv, optind, usage);
+	if (err >= 0)
+		return err;
 	if (!o.arch->kbuild_arch) {
 		pr_err("kta cannot build kernels for %s yet (no kbuild row in host/arch.c)", o.arch->name);
 		return EXIT_USAGE;
@@ -208,10 +206,9 @@ int cmd_kernel_source(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		pr_err("unexpected argument `%s`", argv[optind]);
-		return EXIT_USAGE;
-	}
+	err = cmd_no_more_args(argc, argv, optind, NULL);
+	if (err >= 0)
+		return err;
 	err = ksource_fetch(version, &ks);
 	if (err)
 		return exit_code(err);

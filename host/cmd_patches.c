@@ -95,15 +95,9 @@ int cmd_patches(int argc, char **argv)
 	struct stat st;
 	int c, r;
 
-	if (!verb || !strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
-		usage(verb ? stdout : stderr);
-		return verb ? EXIT_OK : EXIT_USAGE;
-	}
-	if (strcmp(verb, "apply") && strcmp(verb, "check")) {
-		pr_err("unknown `kta patches` command `%s` (expected apply or check)", verb);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	r = cmd_verb("patches", verb, (const char *const[]){ "apply", "check", NULL }, usage);
+	if (r >= 0)
+		return r;
 	o.dry_run = !strcmp(verb, "check");
 	argc--;
 	argv++;
@@ -133,10 +127,9 @@ int cmd_patches(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		pr_err("unexpected argument `%s`", argv[optind]);
-		return EXIT_USAGE;
-	}
+	r = cmd_no_more_args(argc, argv, optind, NULL);
+	if (r >= 0)
+		return r;
 	if (!tree) {
 		pr_err("--tree DIR is required: the kernel tree to patch");
 		return EXIT_USAGE;

@@ -77,12 +77,7 @@ static int parse(int argc, char **argv, struct source_opts *o)
 		return EXIT_USAGE;
 	}
 	o->name = argv[optind++];
-	if (optind < argc) {
-		pr_err("unexpected argument `%s`", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
+	return cmd_no_more_args(argc, argv, optind, usage);
 }
 
 static int exit_code(int err, int sig)
@@ -125,15 +120,9 @@ int cmd_source(int argc, char **argv)
 	const char *verb = argc > 1 ? argv[1] : NULL;
 	int r;
 
-	if (!verb || !strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
-		usage(verb ? stdout : stderr);
-		return verb ? EXIT_OK : EXIT_USAGE;
-	}
-	if (strcmp(verb, "fetch") && strcmp(verb, "list")) {
-		pr_err("unknown `kta source` command `%s` (expected fetch or list)", verb);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	r = cmd_verb("source", verb, (const char *const[]){ "fetch", "list", NULL }, usage);
+	if (r >= 0)
+		return r;
 	r = parse(argc - 1, argv + 1, &o);
 	if (r >= 0)
 		return r;
