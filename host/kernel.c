@@ -51,6 +51,28 @@ static void find_config(const char *image, char *out, size_t size)
 	free(cand);
 }
 
+/* Only x86's bzImage carries its version in a header; a kta build cache
+ * entry says it in build.info beside the image, with its fragments. */
+static void from_build_info(struct kernel *k)
+{
+	cleanup_free char *dir = strdup(k->image);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	cleanup_free char *path = NULL;
+	cleanup_buf struct buf info = { 0 };
+	char frags[128];
+
+	if (!slash)
+		return;
+	*slash = '\0';
+	path = path_join(dir, "build.info");
+	if (!path || read_file(path, &info, 1 << 16) || !info.data)
+		return;
+	if (!k->version[0])
+		kconfig_get(info.data, "version", k->version, sizeof(k->version));
+	if (!kconfig_get(info.data, "fragments", frags, sizeof(frags)))
+		snprintf(k->source, sizeof(k->source), "kta kernel build (%s)", frags);
+}
+
 int kernel_from_path(const struct arch_profile *arch, const char *path, struct kernel *out)
 {
 	char hdr[sizeof(out->version)];
@@ -68,28 +90,6 @@ int kernel_from_path(const struct arch_profile *arch, const char *path, struct k
 		return pr_err("cannot read kernel image `%s`: %s", out->image, strerror(-err)), err;
 	find_config(out->image, out->config, sizeof(out->config));
 	snprintf(out->source, sizeof(out->source), "file");
-	/* Only x86's bzImage carries its version in a header; a kta build
-	 * cache entry says it beside the image, with where it came from. */
-	{
-		cleanup_free char *copy = strdup(out->image);
-		char *slash = copy ? strrchr(copy, '/') : NULL;
-		cleanup_free char *info = NULL;
-		cleanup_buf struct buf b = { 0 };
-
-		if (slash) {
-			*slash = '\0';
-			info = path_join(copy, "build.info");
-		}
-		if (info && !read_file(info, &b, 1 << 16) && b.data) {
-			const char *v = strstr(b.data, "\nversion=");
-			const char *f = strstr(b.data, "\nfragments=");
-
-			if (v && !out->version[0])
-				snprintf(out->version, sizeof(out->version), "%.*s", (int)strcspn(v + 9, "\n"), v + 9);
-			if (f)
-				snprintf(out->source, sizeof(out->source), "kta kernel build (%.*s)",
-					 (int)strcspn(f + 11, "\n"), f + 11);
-		}
-	}
+	from_build_info(out);
 	return 0;
 }
