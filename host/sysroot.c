@@ -27,22 +27,26 @@ static const char *const packages[] = {
  * bookworm's, where the architecture is in bookworm. */
 #define SYSROOT_RELEASE "bookworm"
 
+/* sysroot.info's first line, which names what the entry holds. */
+static void packages_line(struct buf *b)
+{
+	buf_printf(b, "packages");
+	for (size_t i = 0; packages[i]; i++)
+		buf_printf(b, " %s", packages[i]);
+	buf_printf(b, "\n");
+}
+
 static int info_matches(const char *dir)
 {
 	cleanup_free char *path = path_join(dir, "sysroot.info");
-	cleanup_buf struct buf info = { 0 };
-	char want[256] = "packages";
+	cleanup_buf struct buf info = { 0 }, want = { 0 };
 
 	if (!path)
 		return -ENOMEM;
 	if (read_file(path, &info, 4096) < 0)
 		return -ENOENT;
-	for (size_t i = 0; packages[i]; i++) {
-		strcat(want, " ");
-		strcat(want, packages[i]);
-	}
-	strcat(want, "\n");
-	return info.data && !strncmp(info.data, want, strlen(want)) ? 0 : -ESTALE;
+	packages_line(&want);
+	return info.data && want.data && !strncmp(info.data, want.data, want.len) ? 0 : -ESTALE;
 }
 
 static int fill(const char *dir, struct sysroot *out)
@@ -74,15 +78,14 @@ static bool has_release(const struct apt *apt, const char *release)
 	return found;
 }
 
-static int write_info(const char *entry)
+static int write_info(const char *entry, const char *release)
 {
 	cleanup_buf struct buf b = { 0 };
 	cleanup_free char *path = path_join(entry, "sysroot.info");
 
-	buf_printf(&b, "packages");
-	for (size_t i = 0; packages[i]; i++)
-		buf_printf(&b, " %s", packages[i]);
-	buf_printf(&b, "\nrelease %s\n", SYSROOT_RELEASE);
+	packages_line(&b);
+	/* apt's choice when no release is preferred: the newest. */
+	buf_printf(&b, "release %s\n", *release ? release : "newest");
 	if (!path || !b.data)
 		return -ENOMEM;
 	return write_file_atomic(path, b.data, b.len, 0644);
@@ -106,7 +109,7 @@ static int unpack(const struct arch_profile *arch, struct apt *apt, const char *
 	pr_info("fetching %s's busybox-static, libelf-dev, zlib1g-dev and libzstd-dev from Debian",
 		arch->deb_arch);
 	err = err ?: apt_download_unpack(apt, packages, debs, root);
-	err = err ?: write_info(root);
+	err = err ?: write_info(root, apt->release);
 	if (!err && rename(root, dest) < 0) {
 		err = -errno;
 		pr_err("cannot publish `%s`: %s", dest, strerror(-err));
