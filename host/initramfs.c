@@ -36,15 +36,8 @@ static int add(struct initramfs *fs, const char *dest, const char *src, const vo
 			return -EEXIST;
 		}
 	}
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 64;
-		void *p = realloc(fs->e, cap * sizeof(*fs->e));
-
-		if (!p)
-			return -ENOMEM;
-		fs->e = p;
-		fs->cap = cap;
-	}
+	if (ARRAY_RESERVE(fs->e, fs->cap, fs->n, 64))
+		return -ENOMEM;
 	e = &fs->e[fs->n];
 	memset(e, 0, sizeof(*e));
 	e->dest = strdup(dest);

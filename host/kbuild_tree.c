@@ -114,15 +114,9 @@ static int stat_walk(const char *root, const char *rel, struct sha256 *h, size_t
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || (!*rel && !strcmp(de->d_name, ".git")))
 			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			names = v;
-		}
+		err = ARRAY_RESERVE(names, cap, n, 64);
+		if (err)
+			break;
 		if (!(names[n++] = strdup(de->d_name))) {
 			err = -ENOMEM;
 			break;

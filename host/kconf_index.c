@@ -84,15 +84,8 @@ static int add_sym(struct walker *w, struct fstate *f, const char *name, unsigne
 	struct kindex *ix = w->ix;
 	struct ksym *s;
 
-	if (ix->nsyms == w->cap_syms) {
-		size_t cap = w->cap_syms ? 2 * w->cap_syms : 4096;
-		struct ksym *v = realloc(ix->syms, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		ix->syms = v;
-		w->cap_syms = cap;
-	}
+	if (ARRAY_RESERVE(ix->syms, w->cap_syms, ix->nsyms, 4096))
+		return -ENOMEM;
 	s = &ix->syms[ix->nsyms];
 	memset(s, 0, sizeof(*s));
 	s->name = strdup(name);
@@ -113,15 +106,8 @@ static int add_sel(struct walker *w, const struct fstate *f, const char *target,
 
 	if (f->cur < 0)
 		return 0;
-	if (ix->nsels == w->cap_sels) {
-		size_t cap = w->cap_sels ? 2 * w->cap_sels : 4096;
-		struct kselect *v = realloc(ix->sels, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		ix->sels = v;
-		w->cap_sels = cap;
-	}
+	if (ARRAY_RESERVE(ix->sels, w->cap_sels, ix->nsels, 4096))
+		return -ENOMEM;
 	s = &ix->sels[ix->nsels++];
 	s->target = strdup(target);
 	s->by = strdup(ix->syms[f->cur].name);

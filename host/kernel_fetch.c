@@ -272,14 +272,9 @@ static int archive_abis(struct fetch *f, struct kernel_avail **out, size_t *n)
 
 		if (kernel_abi_from_pkg(line, f->flavour, abi, sizeof(abi)))
 			continue;
-		if (*n == cap) {
-			struct kernel_avail *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (ARRAY_RESERVE(v, cap, *n, 64)) {
+			free(v);
+			return -ENOMEM;
 		}
 		memset(&v[*n], 0, sizeof(v[0]));
 		snprintf(v[*n].abi, sizeof(v[0].abi), "%s", abi);

@@ -220,17 +220,9 @@ static int mod_index_scan(struct mod_index *ix, const char *dir, int depth)
 		}
 		if (!S_ISREG(st.st_mode) || !is_module_file(de->d_name))
 			continue;
-		if (ix->n == ix->cap) {
-			size_t cap = ix->cap ? ix->cap * 2 : 256;
-			struct mod_file *v = realloc(ix->v, cap * sizeof(*v));
-
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			ix->v = v;
-			ix->cap = cap;
-		}
+		err = ARRAY_RESERVE(ix->v, ix->cap, ix->n, 256);
+		if (err)
+			break;
 		module_name_normalise(de->d_name, ix->v[ix->n].name, sizeof(ix->v[0].name));
 		ix->v[ix->n].path = steal_pointer(&path);
 		ix->n++;

@@ -36,17 +36,11 @@ static void strv_add(struct strv *s, char *str)
 		free(str);
 		return;
 	}
-	if (s->n + 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		char **p = realloc(s->v, cap * sizeof(*p));
-
-		if (!p) {
-			s->err = -ENOMEM;
-			free(str);
-			return;
-		}
-		s->v = p;
-		s->cap = cap;
+	/* Room for str and the NULL after it. */
+	if (ARRAY_RESERVE(s->v, s->cap, s->n + 1, 32)) {
+		s->err = -ENOMEM;
+		free(str);
+		return;
 	}
 	s->v[s->n++] = str;
 	s->v[s->n] = NULL;

@@ -16,6 +16,25 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Room for element n of a growing array arr with cap slots: when n has
+ * reached cap, double it (first: the initial size). 0, or -ENOMEM with arr
+ * and cap as they were. */
+#define ARRAY_RESERVE(arr, cap, n, first)                                        \
+	({                                                                       \
+		int reserve_err_ = 0;                                            \
+		if ((n) >= (cap)) {                                              \
+			size_t reserve_cap_ = (cap) ? 2 * (cap) : (first);       \
+			__typeof__(arr) reserve_v_ = realloc((arr), reserve_cap_ * sizeof(*(arr))); \
+			if (reserve_v_) {                                        \
+				(arr) = reserve_v_;                              \
+				(cap) = reserve_cap_;                            \
+			} else {                                                 \
+				reserve_err_ = -ENOMEM;                          \
+			}                                                        \
+		}                                                                \
+		reserve_err_;                                                    \
+	})
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);
