@@ -85,46 +85,49 @@ const char *kimage_kind_name(enum kimage_kind kind)
 	}
 }
 
+/* Each bootable format: what the probe calls it, what a wrong file lacks,
+ * and what to pass instead. Indexed by enum image_format. */
+static const struct {
+	enum kimage_kind kind;
+	const char *header;
+	const char *hint;
+} formats[] = {
+	[IMAGE_BZIMAGE] = { KIMAGE_BZIMAGE, "no bzImage header",
+			    "pass the bzImage from arch/x86/boot/ or a vmlinuz from /boot" },
+	[IMAGE_ARM64] = { KIMAGE_ARM64, "no arm64 Image header",
+			  "pass the uncompressed Image from arch/arm64/boot/ or a vmlinuz from /boot" },
+	[IMAGE_RISCV] = { KIMAGE_RISCV, "no RISC-V Image header",
+			  "pass the uncompressed Image from arch/riscv/boot/ or a vmlinuz from /boot" },
+	[IMAGE_S390] = { KIMAGE_S390, "no s390 image magic",
+			 "pass arch/s390/boot/bzImage or a vmlinuz from /boot" },
+	[IMAGE_ELF] = { KIMAGE_ELF, "not an ELF executable",
+			"pass the vmlinux from the top of the build tree or from /boot" },
+};
+
 static const char *format_hint(enum image_format fmt)
 {
-	switch (fmt) {
-	case IMAGE_BZIMAGE:
-		return "pass the bzImage from arch/x86/boot/ or a vmlinuz from /boot";
-	case IMAGE_ARM64:
-		return "pass the uncompressed Image from arch/arm64/boot/ or a vmlinuz from /boot";
-	case IMAGE_RISCV:
-		return "pass the uncompressed Image from arch/riscv/boot/ or a vmlinuz from /boot";
-	case IMAGE_S390:
-		return "pass arch/s390/boot/bzImage or a vmlinuz from /boot";
-	case IMAGE_ELF:
-		return "pass the vmlinux from the top of the build tree or from /boot";
-	default:
-		return "pass a bootable kernel image";
-	}
+	return (size_t)fmt < ARRAY_SIZE(formats) ? formats[fmt].hint : "pass a bootable kernel image";
 }
 
 static const char *format_header(enum image_format fmt)
 {
-	switch (fmt) {
-	case IMAGE_BZIMAGE: return "no bzImage header";
-	case IMAGE_ARM64: return "no arm64 Image header";
-	case IMAGE_RISCV: return "no RISC-V Image header";
-	case IMAGE_S390: return "no s390 image magic";
-	case IMAGE_ELF: return "not an ELF executable";
-	default: return "no kernel header";
-	}
+	return (size_t)fmt < ARRAY_SIZE(formats) ? formats[fmt].header : "no kernel header";
 }
 
 static enum kimage_kind format_kind(enum image_format fmt)
 {
-	switch (fmt) {
-	case IMAGE_BZIMAGE: return KIMAGE_BZIMAGE;
-	case IMAGE_ARM64: return KIMAGE_ARM64;
-	case IMAGE_RISCV: return KIMAGE_RISCV;
-	case IMAGE_S390: return KIMAGE_S390;
-	case IMAGE_ELF: return KIMAGE_ELF;
-	default: return KIMAGE_UNKNOWN;
+	return (size_t)fmt < ARRAY_SIZE(formats) ? formats[fmt].kind : KIMAGE_UNKNOWN;
+}
+
+static int kind_to_format(enum kimage_kind kind, enum image_format *fmt)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		if (formats[i].kind == kind) {
+			*fmt = (enum image_format)i;
+			return 0;
+		}
 	}
+	return -ENOEXEC;
 }
 
 static unsigned int elf_machine(const uint8_t *p, size_t len)
@@ -132,22 +135,6 @@ static unsigned int elf_machine(const uint8_t *p, size_t len)
 	if (len < 20)
 		return 0;
 	return p[5] == 2 ? (unsigned int)p[18] << 8 | p[19] : le16(p + 18);
-}
-
-static int kind_to_format(enum kimage_kind kind, enum image_format *fmt)
-{
-	switch (kind) {
-	case KIMAGE_BZIMAGE: *fmt = IMAGE_BZIMAGE; return 0;
-	case KIMAGE_ARM64: *fmt = IMAGE_ARM64; return 0;
-	case KIMAGE_RISCV: *fmt = IMAGE_RISCV; return 0;
-	case KIMAGE_S390: *fmt = IMAGE_S390; return 0;
-	case KIMAGE_ELF: *fmt = IMAGE_ELF; return 0;
-	case KIMAGE_UNKNOWN:
-	case KIMAGE_GZIP:
-	case KIMAGE_ZBOOT:
-	case KIMAGE_MODULE:
-	default: return -ENOEXEC;
-	}
 }
 
 /* arch may be NULL: then the messages name no architecture. */
