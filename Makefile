@@ -84,13 +84,17 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 -include mk/bpf.mk
 include $(wildcard guest-tests/*/*.mk)
 
-.PHONY: all host guest deps deps-check deps-arch guests-all vm-test-all vm-test check unit unit-san fuzz-replay \
+.PHONY: all host guest guest-base deps deps-check deps-arch guests-all vm-test-all vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
 	integration bench fuzz clean format-check acceptance bench-build kernel-source
 
 all: host guest
 
 host: $(KTA)
+# The agent and the integration tests' programs only: enough to boot an
+# arch (make check's riscv64 case).
+guest-base: $(GUEST_DIR)/kta-agent $(GUEST_TESTDATA)
+
 guest: $(GUEST_DIR)/kta-agent $(GUEST_TESTDATA) $(GUEST_DIR)/bench/poweroff $(SUITE_TARGETS) $(if $(GUEST_NATIVE),,$(GUEST_SYSROOT_STAMP))
 
 # Packages: installed once, then only checked (cheap) on every run.
@@ -191,12 +195,15 @@ vm-test: deps-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/vm-test.sh
 
-# The integration tests also boot arm64: its cross toolchain and guest too.
+# The integration tests also boot arm64 (the suites) and riscv64 (a test
+# its row cannot run): their cross toolchains and guests too.
 check: deps-check
 	$(Q)$(MAKE) --no-print-directory deps-arch
 	$(Q)$(MAKE) --no-print-directory deps-arch ARCH=arm64
+	$(Q)$(MAKE) --no-print-directory deps-arch ARCH=riscv64
 	$(Q)$(MAKE) --no-print-directory all $(O)/kta-san
 	$(Q)$(MAKE) --no-print-directory guest ARCH=arm64
+	$(Q)$(MAKE) --no-print-directory guest-base ARCH=riscv64
 	$(Q)tests/check.sh
 
 bench: guests-all

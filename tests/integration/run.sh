@@ -269,6 +269,20 @@ case_arm64() {
 		has "$work/arm64.out" '^# tests: 13  pass: 11  fail: 0  skip: 0  xfail: 2 '
 }
 
+case_requires() {
+	# A test its arch's row cannot run (requires=asan on riscv64) is a
+	# skip with the row's reason, not a run; the others still run.
+	local R=$O/riscv64/testdata
+	printf 'needs_asan %s requires=asan\nplain %s\n' "$(realpath "$R/pass")" "$(realpath "$R/pass2")" \
+		>"$work/req.txt"
+	kta_run req --arch riscv64 --suite "$work/req.txt"
+	check "requires=asan on riscv64: exit 0" rc_is req 0
+	check "requires=asan on riscv64: a skip with the row's reason" \
+		has "$work/req.out" '^ok 1 needs_asan # SKIP riscv64: GCC 12 instruments riscv64 code with shadow offset 0x20000000'
+	check "requires=asan on riscv64: the other test runs and passes" has "$work/req.out" '^ok 2 plain$'
+	check "requires=asan on riscv64: counted as a skip" has "$work/req.out" '^# tests: 2  pass: 1  fail: 0  skip: 1 '
+}
+
 case_matrix() {
 	# --arch LIST: one run per arch, suites by name, one table.
 	"$KTA" run --arch x86_64,aarch64 --smp 1 --accel tcg --suite smoke --artifacts "$work/mx" \
@@ -299,7 +313,7 @@ case_matrix() {
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic asan sockmap kvm_probe debian_61 arm64 matrix)
+[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic asan sockmap kvm_probe debian_61 arm64 requires matrix)
 for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"
