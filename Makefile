@@ -64,7 +64,7 @@ HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c))
 HOST_OBJS := $(patsubst host/%.c,$(O)/host/%.o,$(HOST_SRCS))
 HOST_SAN_OBJS := $(patsubst host/%.c,$(O)/host-san/%.o,$(HOST_SRCS))
 
-AGENT_SRCS := $(wildcard rootfs/*.c) host/proto.c
+AGENT_SRCS := $(wildcard rootfs/*.c) host/proto.c host/tprogs.c
 GUEST_DIR := $(O)/$(ARCH)
 GUEST_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE -Iguest-tests
 # Each guest suite is guest-tests/<suite>/ with a suite.txt manifest and a
@@ -137,7 +137,7 @@ $(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
 	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ -lm
 
 # The agent is PID 1 in the guest: static, no loader, no libc on the rootfs.
-$(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h
+$(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h host/tprogs.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -static -o $@ $(AGENT_SRCS)

@@ -47,6 +47,9 @@ struct arch_profile {
 	uint16_t elf_machine;      /* e_machine of guest executables */
 	enum image_format image_format;
 	const char *kconfig;       /* kernel-config/<this>.config */
+	/* The BPF selftests' name for it: tools/testing/selftests/bpf/
+	 * config.<this> and DENYLIST.<this> (BPF CI's names). */
+	const char *selftests_arch;
 	const char *kbuild_arch;   /* make ARCH= for kta kernel build */
 	const char *kbuild_srcarch; /* arch/<this>/ in the kernel tree ($(SRCARCH)) */
 	const char *kbuild_target; /* make target of the bootable image */

@@ -114,9 +114,90 @@ static void detect_override(struct test_result *t)
 		 pid);
 }
 
+/* A subtest's own sanitizer logs (the files written while it ran): an
+ * AddressSanitizer or UBSan error fails it; a failure where a forked child
+ * (a pid other than test_progs') reported only leaks is the LeakSanitizer
+ * exit override of seed 1: the child's exit() ran LSan's leak check, which
+ * replaced its status by 1, and the parent's assertion on that status is
+ * what failed. */
+static void classify_sub(const struct test_result *t, struct sub_result *u)
+{
+	char files[sizeof(u->san)];
+	long leak_pid = 0, err_pid = 0;
+
+	snprintf(files, sizeof(files), "%s", u->san);
+	for (char *save = NULL, *f = strtok_r(files, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		const char *dot = strrchr(f, '.'), *sec, *end = NULL;
+		long pid = dot ? strtol(dot + 1, NULL, 10) : 0;
+
+		if (pid <= 0 || !(sec = san_section(t, pid, &end)))
+			continue;
+		if (has(sec, end, "ERROR: AddressSanitizer") || has(sec, end, "runtime error:"))
+			err_pid = pid;
+		else if (has(sec, end, "LeakSanitizer: detected memory leaks") && pid != u->main_pid)
+			leak_pid = pid;
+	}
+	if (err_pid && (u->outcome == OUT_PASS || u->outcome == OUT_SKIP)) {
+		u->outcome = OUT_FAIL;
+		snprintf(u->reason, sizeof(u->reason), "a sanitizer reported an error in pid %ld (see the "
+			 "sanitizer log)", err_pid);
+	} else if (leak_pid && !err_pid && u->outcome == OUT_FAIL && !u->splat) {
+		u->outcome = OUT_SAN_OVERRIDE;
+		snprintf(u->reason, sizeof(u->reason),
+			 "forked child %ld ended through LeakSanitizer's leak check at exit(), which reported "
+			 "leaks and set its status to 1; the assertion on that status failed (use _exit() in "
+			 "forked children)", leak_pid);
+	}
+}
+
+/* A test_progs run as a whole: it fails when a subtest failed, and says
+ * which; failing only by the override is the override. */
+static void derive_from_subs(struct test_result *t)
+{
+	unsigned int fails = 0, overrides = 0;
+	size_t len = 0;
+	char names[sizeof(t->reason)] = "";
+
+	for (unsigned int i = 0; i < t->nsubs; i++) {
+		const struct sub_result *u = &t->subs[i];
+
+		if (!outcome_is_failure(u->outcome))
+			continue;
+		fails++;
+		overrides += u->outcome == OUT_SAN_OVERRIDE;
+		if (fails <= 3 && len < sizeof(names) - 1)
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", fails > 1 ? ", " : "",
+						u->name);
+	}
+	if (t->outcome != OUT_PASS && t->outcome != OUT_FAIL && t->outcome != OUT_SAN_OVERRIDE)
+		return;
+	if (fails) {
+		t->outcome = fails == overrides && !t->splat ? OUT_SAN_OVERRIDE : OUT_FAIL;
+		if (t->splat == SPLAT_NONE)
+			snprintf(t->reason, sizeof(t->reason), "%u of %u subtests failed: %s%s", fails, t->nsubs, names,
+				 fails > 3 ? ", ..." : "");
+	} else if (t->outcome == OUT_SAN_OVERRIDE) {
+		t->outcome = OUT_FAIL;
+	} else if (t->outcome == OUT_FAIL && t->splat == SPLAT_NONE && t->exit_code == 2) {
+		/* test_progs' EXIT_NO_TEST: every selected test was denied. */
+		t->outcome = OUT_SKIP;
+		snprintf(t->reason, sizeof(t->reason), "test_progs had no test to run (exit 2): every selected "
+			 "test is skipped or denied");
+	} else if (t->outcome == OUT_FAIL && t->splat == SPLAT_NONE && t->exit_code > 0) {
+		snprintf(t->reason, sizeof(t->reason), "test_progs exited %d with no failed subtest", t->exit_code);
+	}
+}
+
 void classify_test(struct test_result *t)
 {
 	const char *e = t->san.data + t->san.len;
+
+	if (t->nsubs || t->variant) {
+		for (unsigned int i = 0; i < t->nsubs; i++)
+			classify_sub(t, &t->subs[i]);
+		derive_from_subs(t);
+		return;
+	}
 
 	/* Called when the result arrives and again after kernel splats are
 	 * attributed: a settled expectation stays settled. */

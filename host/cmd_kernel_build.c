@@ -8,6 +8,7 @@
 #include "ksource.h"
 #include "log.h"
 #include "results.h"
+#include "troot.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -20,6 +21,7 @@ static void usage(FILE *f)
 		"usage: kta kernel build [--tree DIR | --source debian:VERSION] [--arch A]\n"
 		"                        [--fragments LIST] [--patches SERIES] [-j N] [--artifacts DIR]\n"
 		"                        [--config-only] [--cached] [--force] [--clean] [--no-ccache]\n"
+		"                        [--base tinyconfig|defaults] [--toolchain host|root]\n"
 		"\n"
 		"Builds a minimal kernel: tinyconfig + kernel-config/ fragments (merged with the tree's\n"
 		"merge_config.sh, then olddefconfig; every requested option must survive), with a patch\n"
@@ -31,7 +33,13 @@ static void usage(FILE *f)
 		"  --source debian:V   Debian's linux-source-V package (default %s; also 6.12, 7.3.4, ...)\n"
 		"  --arch A            %s (default %s); its fragment kernel-config/<A>.config is added\n"
 		"  --fragments LIST    comma-separated fragment names (kernel-config/NAME.config) or paths\n"
-		"                      (default %s; kasan adds KASAN)\n"
+		"                      (default %s; kasan adds KASAN; selftests: the tree's BPF\n"
+		"                      selftests config, config.vm and config.<arch> plus kta's needs,\n"
+		"                      on Kconfig's defaults, built with the toolchain root, and the test\n"
+		"                      modules and vmlinux BTF kept with the image)\n"
+		"  --base B            tinyconfig (default) or defaults (an empty .config, as BPF CI)\n"
+		"  --toolchain T       host (default) or root: `kta toolchain root`'s compilers and pahole\n"
+		"                      (the default with the selftests fragment)\n"
 		"  --patches SERIES    a quilt-style series file (e.g. patches/series), a directory with\n"
 		"                      one, or one patch file; a conflict stops the build\n"
 		"  -j N                parallel jobs (default: the number of CPUs)\n"
@@ -86,16 +94,20 @@ int cmd_kernel_build(int argc, char **argv)
 		{ "clean", no_argument, NULL, 'c' },
 		{ "no-ccache", no_argument, NULL, 'N' },
 		{ "cached", no_argument, NULL, 'H' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "toolchain", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kbuild_opts o = { .arch = arch_default(), .progress = isatty(2) };
 	struct kbuild_result res;
+	const char *toolchain = NULL;
+	struct troot root;
 	char *end;
 	int c, err;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+t:s:a:f:p:j:A:CFcNh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+t:s:a:f:p:j:A:CFcNhb:T:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o.tree = optarg;
@@ -139,6 +151,16 @@ int cmd_kernel_build(int argc, char **argv)
 		case 'N':
 			o.no_ccache = true;
 			break;
+		case 'b':
+			o.base = optarg;
+			break;
+		case 'T':
+			if (strcmp(optarg, "host") && strcmp(optarg, "root")) {
+				pr_err("--toolchain: host or root, not `%s`", optarg);
+				return EXIT_USAGE;
+			}
+			toolchain = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -153,6 +175,14 @@ int cmd_kernel_build(int argc, char **argv)
 	if (!o.arch->kbuild_arch) {
 		pr_err("kta cannot build kernels for %s yet (no kbuild row in host/arch.c)", o.arch->name);
 		return EXIT_USAGE;
+	}
+	if (!toolchain && o.fragments && kbuild_fragments_have_selftests(o.fragments))
+		toolchain = "root";
+	if (toolchain && !strcmp(toolchain, "root")) {
+		err = troot_ensure(&(struct troot_opts){ .arches = &o.arch, .narches = 1 }, &root);
+		if (err)
+			return err == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+		o.troot = &root;
 	}
 	err = kbuild_run(&o, &res);
 	if (err) {

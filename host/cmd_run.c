@@ -11,6 +11,7 @@
 #include "log.h"
 #include "matrix.h"
 #include "report.h"
+#include "run_selftests.h"
 #include "suite.h"
 #include "sysroot.h"
 #include "util.h"
@@ -54,6 +55,9 @@ struct run_opts {
 	const char *arch_list;  /* "all" or "a,b": a matrix */
 	unsigned int jobs;
 	int matrix_fd;          /* -1, or where a matrix child reports */
+	bool timeout_given;
+	/* --selftests: the kernel's own BPF selftests (run_selftests.h). */
+	struct st_run_opts st;
 };
 
 static void usage(FILE *f)
@@ -81,6 +85,24 @@ static void usage(FILE *f)
 		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
 		"  --append ARGS         extra kernel command-line arguments\n"
 		"  --fault MODE          agent fault injection (garbage, badcrc, truncate, noend)\n"
+		"\n"
+		"The kernel's BPF selftests (built from a tree, run in the guest, each subtest a result):\n"
+		"  --selftests SEL       tests or test/subtest globs, comma-separated (token,test_bpffs,\n"
+		"                        sockmap_basic/sockmap*multi*); test_progs -v -a for each, after\n"
+		"                        the tree's DENYLIST, DENYLIST.asan (--asan), DENYLIST.<arch>\n"
+		"  --selftests-args ARGS more test_progs arguments (\"-d foo -t bar\"), last\n"
+		"  --tree DIR, --source debian:V   the kernel tree (default debian:7.3)\n"
+		"  --patches SERIES, --no-patches  the series applied to it (default none)\n"
+		"  --asan                ASAN=1 (test_progs and its helpers)\n"
+		"  --compare-patches     build without and with --patches, run both on the same\n"
+		"                        kernel, interleaved, and compare each subtest's failures\n"
+		"  --runs N              run the selection N times in one boot (failure counts, 95%% CI)\n"
+		"  --payload auto|ext4|initramfs   how test_progs reaches the guest (auto: an ext4\n"
+		"                        image on virtio-blk when the kernel builds both in)\n"
+		"  --subtimeout S        no subtest may take longer (default 300 s); then its tasks'\n"
+		"                        kernel stacks are reported and test_progs is killed\n"
+		"  Without --kernel/--kernel-version the kernel is kta's build of the same tree and\n"
+		"  series with the selftests' config (`kta kernel build --fragments selftests`).\n"
 		"  --agent PATH, --busybox PATH   override the guest agent and busybox\n"
 		"  -v, --verbose         debug logging, and passing tests' output in the report\n",
 		arch_names());
@@ -141,6 +163,17 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "jobs", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "selftests", required_argument, NULL, 1000 },
+		{ "selftests-args", required_argument, NULL, 1001 },
+		{ "tree", required_argument, NULL, 1002 },
+		{ "source", required_argument, NULL, 1003 },
+		{ "patches", required_argument, NULL, 1004 },
+		{ "no-patches", no_argument, NULL, 1005 },
+		{ "asan", no_argument, NULL, 1006 },
+		{ "compare-patches", no_argument, NULL, 1007 },
+		{ "runs", required_argument, NULL, 1008 },
+		{ "payload", required_argument, NULL, 1009 },
+		{ "subtimeout", required_argument, NULL, 1010 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -180,7 +213,27 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				o->envs[o->nenvs++] = optarg;
 			}
 			break;
-		case 'T': err = parse_uint("--timeout", optarg, &o->timeout_s); break;
+		case 'T':
+			err = parse_uint("--timeout", optarg, &o->timeout_s);
+			o->timeout_given = true;
+			break;
+		case 1000: o->st.select = optarg; break;
+		case 1001: o->st.tp_args = optarg; break;
+		case 1002: o->st.build.tree = optarg; break;
+		case 1003: o->st.build.source = optarg; break;
+		case 1004: o->st.build.patches = optarg; break;
+		case 1005: o->st.build.patches = NULL; break;
+		case 1006: o->st.build.asan = true; break;
+		case 1007: o->st.compare = true; break;
+		case 1008:
+			err = parse_uint("--runs", optarg, &o->st.runs);
+			if (!err && !o->st.runs) {
+				pr_err("--runs: at least 1");
+				err = -EINVAL;
+			}
+			break;
+		case 1009: o->st.payload = optarg; break;
+		case 1010: err = parse_uint("--subtimeout", optarg, &o->st.subtimeout_s); break;
 		case 'B': err = parse_uint("--boot-timeout", optarg, &o->boot_timeout_s); break;
 		case 'R': err = parse_uint("--run-timeout", optarg, &o->run_timeout_s); break;
 		case 'j': o->json = optarg; break;
@@ -219,8 +272,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		pr_err("more than %d tests", MAX_TESTS);
 		err = -E2BIG;
 	}
-	if (!err && !o->ninputs) {
-		pr_err("no tests given: pass --test PATH (a static executable or #! script)");
+	if (!err && !o->ninputs && !o->st.select) {
+		pr_err("no tests given: pass --test PATH (a static executable or #! script), --suite NAME or "
+		       "--selftests SEL");
+		err = -EINVAL;
+	}
+	if (!err && !o->st.select && (o->st.compare || o->st.runs || o->st.tp_args || o->st.build.tree ||
+				       o->st.build.patches || o->st.build.asan)) {
+		pr_err("--compare-patches, --runs, --selftests-args, --tree, --patches and --asan go with --selftests");
 		err = -EINVAL;
 	}
 	if (!err && o->fault && strcmp(o->fault, "garbage") && strcmp(o->fault, "badcrc") &&
@@ -278,7 +337,7 @@ static const char *unsupported(const struct run_opts *o, const struct test_spec 
 }
 
 static int build_plan(const struct run_opts *o, const struct kernel *k, struct run_result *res,
-		      struct buf *plan)
+		      struct buf *plan, struct st_run *st)
 {
 	buf_printf(plan, "# kta plan v1\n");
 	for (unsigned int i = 0; i < o->nenvs; i++)
@@ -287,7 +346,7 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 		buf_printf(plan, "env KTA_ITERATIONS=%u\n", o->iterations);
 	if (k->config[0])
 		buf_printf(plan, "env KTA_KERNEL_CONFIG=/kta/kernel.config\n");
-	res->tests = calloc(o->ntests, sizeof(*res->tests));
+	res->tests = calloc(o->ntests + 1, sizeof(*res->tests));
 	if (!res->tests)
 		return -ENOMEM;
 	res->ntests = o->ntests;
@@ -328,11 +387,15 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 			buf_printf(plan, " %s", sp->args[j]);
 		buf_printf(plan, "\n");
 	}
+	/* A selection of test_progs runs for an hour by default under TCG;
+	 * each subtest has its own limit (--subtimeout). */
+	if (o->st.select)
+		return st_run_plan(st, &o->st, plan, res, o->timeout_given ? o->timeout_s : 3600);
 	return 0;
 }
 
 static int build_initramfs(const struct run_opts *o, const struct kernel *k,
-			   const struct buf *plan, const char *cache, char *out, size_t n)
+			   const struct buf *plan, const char *cache, char *out, size_t n, const struct st_run *st)
 {
 	struct initramfs fs = { 0 };
 	struct libset libs = { 0 };
@@ -405,6 +468,8 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 	}
 	if (!err && k->config[0])
 		err = initramfs_add_file(&fs, "/kta/kernel.config", k->config, 0644);
+	if (!err && o->st.select)
+		err = st_run_initramfs(st, &fs);
 	err = err ?: initramfs_add_data(&fs, "/kta/plan", plan->data, plan->len, 0644);
 	err = err ?: initramfs_build(&fs, cache, out, n, hash);
 	initramfs_free(&fs);
@@ -497,9 +562,11 @@ static int run_main(struct run_opts *o)
 	char cache[PATH_MAX], initrd[PATH_MAX], artifacts[PATH_MAX];
 	struct report_meta meta;
 	struct vm_config cfg;
+	struct st_run st = { 0 };
 	int err, rc = EXIT_INFRA;
 	cleanup_free char *append = NULL;
 	unsigned long long total_timeout = 0;
+	unsigned int memory_mb = o->memory_mb;
 
 	for (unsigned int i = 0; i < o->ntests; i++)
 		if (exe_check(o->specs[i].path, o->arch, true))
@@ -509,8 +576,32 @@ static int run_main(struct run_opts *o)
 		pr_err("cannot create the cache directory: %s (set KTA_CACHE)", strerror(-err));
 		return EXIT_INFRA;
 	}
+	if (o->st.select) {
+		o->st.build.arch = o->arch;
+		o->st.build.kernel_path = o->kernel_path;
+		o->st.build.kernel_version = o->kernel_version;
+		o->st.build.flavour = o->flavour;
+		o->st.build.progress = isatty(2);
+		o->st.build.quiet = false;
+		err = st_run_prepare(&o->st, &st);
+		if (err) {
+			st_run_free(&st);
+			return err == -EINVAL ? EXIT_USAGE : st_exit_code(err);
+		}
+		/* test_progs under ASAN, and an initramfs payload unpacked in
+		 * memory, need room. */
+		if (!memory_mb) {
+			uint64_t payload = 0;
+
+			for (unsigned int i = 0; st.initramfs && i < st.nv; i++)
+				payload += st.v[i].b.payload_bytes;
+			memory_mb = 2048 + (unsigned int)(2 * (payload >> 20));
+		}
+	}
 	if (o->kernel_path)
 		err = kernel_from_path(o->arch, o->kernel_path, &k);
+	else if (o->st.select && !o->kernel_version)
+		err = kernel_from_path(o->arch, st.kernel, &k);
 	else
 		err = kernel_fetch(o->arch, o->kernel_version, o->flavour, &k);
 	if (err)
@@ -526,8 +617,8 @@ static int run_main(struct run_opts *o)
 		pr_err("cannot create artifacts directory `%s`: %s", artifacts, strerror(-err));
 		goto out;
 	}
-	err = build_plan(o, &k, &res, &plan);
-	err = err ?: build_initramfs(o, &k, &plan, cache, initrd, sizeof(initrd));
+	err = build_plan(o, &k, &res, &plan, &st);
+	err = err ?: build_initramfs(o, &k, &plan, cache, initrd, sizeof(initrd), &st);
 	if (err) {
 		rc = err == -EINVAL || err == -ENOENT || err == -ENOEXEC ? EXIT_USAGE : EXIT_INFRA;
 		goto out;
@@ -541,7 +632,7 @@ static int run_main(struct run_opts *o)
 		goto out;
 	}
 	pr_info("booting %s (%s) on %s with %u test%s, %s", k.version, k.source,
-		o->arch->name, o->ntests, o->ntests == 1 ? "" : "s", res.accel_reason);
+		o->arch->name, res.ntests, res.ntests == 1 ? "" : "s", res.accel_reason);
 
 	append = xasprintf("%s%s%s", o->fault ? "kta.fault=" : "", o->fault ? o->fault : "",
 			   o->append ? o->append : "");
@@ -553,7 +644,7 @@ static int run_main(struct run_opts *o)
 		total_timeout += res.tests[i].timeout_s + 5;
 	cfg = (struct vm_config){
 		.arch = o->arch, .kernel = k.image, .initrd = initrd, .kvm = res.accel_kvm,
-		.append_extra = append, .memory_mb = o->memory_mb, .smp = o->smp,
+		.append_extra = append, .memory_mb = memory_mb, .smp = o->smp, .disks = st.disks,
 		.boot_timeout_s = o->boot_timeout_s, .test_grace_s = 30,
 		.run_timeout_s = o->run_timeout_s
 					 ? o->run_timeout_s
@@ -565,6 +656,8 @@ static int run_main(struct run_opts *o)
 		pr_err("cannot run the guest: %s", strerror(-err));
 		goto out;
 	}
+	if (o->st.select)
+		st_run_finish(&st, &res);
 	meta = (struct report_meta){
 		.arch = o->arch->name, .kernel_image = k.image, .kernel_version = k.version,
 		.kernel_sha256 = k.sha256, .kernel_source = k.source, .artifacts = artifacts,
@@ -572,6 +665,13 @@ static int run_main(struct run_opts *o)
 	};
 	report_ktap(stdout, &res, &meta);
 	report_summary(stdout, &res, &meta);
+	if (o->st.select) {
+		cleanup_free char *sj = path_join(artifacts, "selftests.json");
+
+		st_run_summary(stdout, &st, &o->st, &res);
+		if (sj && st_run_json(sj, &st, &o->st, &res))
+			pr_warn("cannot write %s", sj);
+	}
 	if (o->matrix_fd >= 0) {
 		for (unsigned int i = 0; i < res.ntests; i++)
 			matrix_report_test(o->matrix_fd, res.tests[i].suite, outcome_name(res.tests[i].outcome),
@@ -597,6 +697,7 @@ static int run_main(struct run_opts *o)
 out:
 	run_result_free(&res);
 	kernel_free(&k);
+	st_run_free(&st);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include "pathf.h"
 #include "sha256.h"
 #include "spawn.h"
+#include "troot.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -66,6 +67,7 @@ int kta_data_path(const char *rel, char *out, size_t size)
 
 static void build_free(struct build *b)
 {
+	troot_argv_free(b->prefix);
 	kopts_free(&b->want);
 	buf_free(&b->fraglist);
 	if (b->have_series)
@@ -147,7 +149,7 @@ static int lock_workspace(const struct build *b)
 	return fd;
 }
 
-static void print_patch_table(const struct patch_series *s)
+void kbuild_print_patches(const struct patch_series *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct patch *p = &s->v[i];
@@ -168,7 +170,7 @@ static void print_patch_table(const struct patch_series *s)
  * while the tree's identity and the series are the same. */
 static int prepare_src(struct build *b)
 {
-	cleanup_buf struct buf old = { 0 };
+	cleanup_buf struct buf old = { 0 }, changed = { 0 };
 	cleanup_free char *idpath = path_join(b->ws, "src.id");
 	cleanup_free char *id = xasprintf("%s\n%s\n", b->identity, b->patches_sha);
 	struct patch_opts po = { 0 };
@@ -180,6 +182,9 @@ static int prepare_src(struct build *b)
 	if (!read_file(idpath, &old, 4096) && old.data && !strcmp(old.data, id) && path_exists(b->src))
 		return 0;
 	unlink(idpath);
+	err = kbuild_snapshot_diverged(b->tree, b->src, &changed);
+	if (err)
+		return pr_err("cannot read the snapshot `%s`: %s", b->src, strerror(-err)), err;
 	pr_info("snapshotting %s", b->tree);
 	err = kbuild_snapshot(b->tree, b->src);
 	if (err)
@@ -190,7 +195,7 @@ static int prepare_src(struct build *b)
 		po.artifacts = patch_art;
 		err = patches_apply(b->src, &b->series, &po);
 		if (err >= 0)
-			print_patch_table(&b->series);
+			kbuild_print_patches(&b->series);
 		if (err > 0) {
 			pr_err("the patch series `%s` does not apply to %s (%s)", b->series.path, b->tree, b->kversion);
 			return KBUILD_ECONFLICT;
@@ -198,7 +203,78 @@ static int prepare_src(struct build *b)
 		if (err < 0)
 			return err;
 	}
-	return write_file_atomic(idpath, id, strlen(id), 0644);
+	err = kbuild_snapshot_refresh(b->tree, b->src, &changed);
+	return err ?: write_file_atomic(idpath, id, strlen(id), 0644);
+}
+
+/* With the selftests fragment: the modules (Module.symvers), the tree's
+ * test modules built against this kernel (bpf_testmod.ko, ...), and
+ * vmlinux's BTF, into <ws>/extra/ for the cache entry: what building and
+ * running the selftests for this kernel needs, kept with the image so that
+ * later builds in the workspace cannot change it. */
+static int build_selftests_extras(struct build *b, const char *log, char *extra, size_t size)
+{
+	cleanup_free char *kmods = xasprintf("%s/tools/testing/selftests/bpf/test_kmods", b->src);
+	cleanup_free char *kmobj = path_join(b->ws, "testmods-obj");
+	cleanup_free char *mdir = NULL, *mo = NULL, *btf = NULL, *vmlinux = path_join(b->obj, "vmlinux");
+	char objcopy[128];
+	int err;
+
+	if (!kmods || !kmobj || !vmlinux || pathf(extra, size, "%s/extra", b->ws))
+		return -ENOMEM;
+	err = rm_rf(extra);
+	err = err ?: rm_rf(kmobj);
+	err = err ?: mkdir_p(extra, 0755);
+	if (err)
+		return pr_err("cannot empty `%s`: %s", extra, strerror(-err)), err;
+	pr_info("building the kernel's modules (Module.symvers, for the test modules)");
+	err = kbuild_make_in(b, "modules", log, "modules build", b->o->progress);
+	if (err)
+		return err;
+	if (path_exists(kmods)) {
+		cleanup_free char *m = xasprintf("M=%s", kmods);
+		cleanup_free char *o = xasprintf("MO=%s", kmobj);
+		char jobs[32], odir[PATH_MAX + 4], arch[64];
+
+		if (!m || !o)
+			return -ENOMEM;
+		snprintf(jobs, sizeof(jobs), "-j%u", b->o->jobs ? b->o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+		snprintf(odir, sizeof(odir), "O=%s", b->obj);
+		snprintf(arch, sizeof(arch), "ARCH=%s", b->arch->kbuild_arch);
+		char *argv[] = { "make", "-C", b->src, odir, arch, b->cc, b->cross, jobs, m, o,
+				 "KBUILD_BUILD_USER=kta", "KBUILD_BUILD_HOST=kta", "modules", NULL };
+
+		pr_info("building the selftests' test modules (bpf_testmod.ko, ...) against this kernel");
+		err = kbuild_make(argv, b->prefix, b->env, log, b->o->progress, "test modules build");
+		if (err)
+			return err;
+		mdir = path_join(extra, "testmods");
+		err = mdir ? mkdir_p(mdir, 0755) : -ENOMEM;
+		{
+			char *cp[] = { "sh", "-c", "cp \"$0\"/*.ko \"$1\"/", kmobj, mdir, NULL };
+
+			err = err ?: (spawn_run(cp, &(struct spawn_opts){ .out_fd = -1 }, NULL) ? -EIO : 0);
+		}
+		if (err)
+			return pr_err("cannot copy the test modules from `%s`", kmobj), err;
+	} else {
+		pr_warn("the tree has no tools/testing/selftests/bpf/test_kmods: no bpf_testmod.ko");
+	}
+	/* An ELF with only .BTF: what the selftests' VMLINUX_BTF needs
+	 * (bpftool reads it), 1/30 of vmlinux with DWARF. */
+	snprintf(objcopy, sizeof(objcopy), "%sobjcopy", b->cross + strlen("CROSS_COMPILE="));
+	btf = path_join(extra, "vmlinux.btf");
+	if (!btf)
+		return -ENOMEM;
+	{
+		char *argv[] = { objcopy, "--only-section=.BTF", vmlinux, btf, NULL };
+		cleanup_buf struct buf out = { 0 };
+
+		if (spawn_run(argv, &(struct spawn_opts){ .out_fd = -1, .prefix = b->prefix }, &out))
+			return pr_err("cannot extract vmlinux's BTF with %s: %s", objcopy, out.data ? out.data : ""),
+			       -EIO;
+	}
+	return 0;
 }
 
 static int default_artifacts(struct build *b)
@@ -225,7 +301,7 @@ static int default_artifacts(struct build *b)
 static int run(struct build *b, struct kbuild_result *res)
 {
 	const struct kbuild_opts *o = b->o;
-	char req[65], key[65], config[PATH_MAX], ccache_dir[PATH_MAX], wsname[65];
+	char req[65], key[65], config[PATH_MAX], ccache_dir[PATH_MAX], wsname[65], extra[PATH_MAX] = "";
 	cleanup_close int lock = -1;
 	uint64_t t0;
 	int err;
@@ -242,8 +318,15 @@ static int run(struct build *b, struct kbuild_result *res)
 			return pr_err("cannot resolve the kta cache `%s`: %s", b->cache, strerror(errno)), -errno;
 		memcpy(b->cache, abs, sizeof(b->cache));
 	}
+	if (o->troot) {
+		b->prefix = troot_prefix(o->troot, NULL);
+		if (!b->prefix)
+			return -ENOMEM;
+	}
+	if (o->base && strcmp(o->base, "tinyconfig") && strcmp(o->base, "defaults"))
+		return pr_err("unknown --base `%s` (tinyconfig or defaults)", o->base), -EINVAL;
 	/* Bad input first: nothing is fetched, copied or created for it. */
-	err = kbuild_load_fragments(b);
+	err = kbuild_load_fragments(b, NULL);
 	err = err ?: kbuild_toolchain(b);
 	if (err)
 		return err;
@@ -256,6 +339,9 @@ static int run(struct build *b, struct kbuild_result *res)
 		snprintf(b->patches_sha, sizeof(b->patches_sha), "%s", b->series.sha256);
 	}
 	err = resolve_tree(b);
+	/* The selftests fragment's files come from the tree. */
+	if (!err && b->selftests)
+		err = kbuild_load_fragments(b, b->tree);
 	err = err ?: default_artifacts(b);
 	if (err)
 		return err;
@@ -281,7 +367,7 @@ static int run(struct build *b, struct kbuild_result *res)
 		err = kindex_load(b->tree, b->arch->kbuild_srcarch, &ix);
 		if (err)
 			return pr_err("cannot read the Kconfig files of `%s`: %s", b->tree, strerror(-err)), err;
-		bad = kcheck_unknown(&b->want, &ix, &report);
+		bad = kcheck_unknown(&b->want, &ix, &report, NULL);
 		kindex_free(&ix);
 		if (bad) {
 			cleanup_free char *head = xasprintf("kernel config fragments ask for %zu option%s that %s (%s) "
@@ -316,6 +402,17 @@ static int run(struct build *b, struct kbuild_result *res)
 	b->env[0] = b->env_basedir;
 	b->env[1] = "CCACHE_NOHASHDIR=1";
 	b->env[2] = NULL;
+	/* In a toolchain root, HOME is a tmpfs: ccache's objects go to the
+	 * cache, one directory per compiler (a root made again with the same
+	 * compiler keeps its objects). */
+	if (o->troot) {
+		char tc[65];
+
+		hex_of(b->toolchain, strlen(b->toolchain), tc);
+		snprintf(b->env_ccache, sizeof(b->env_ccache), "CCACHE_DIR=%s/ccache/%.16s", b->cache, tc);
+		b->env[2] = b->env_ccache;
+		b->env[3] = NULL;
+	}
 	lock = lock_workspace(b);
 	if (lock < 0)
 		return lock;
@@ -328,10 +425,14 @@ static int run(struct build *b, struct kbuild_result *res)
 	}
 	err = check_free_space(b->ws, o->config_only ? 256u << 20 : BUILD_SPACE, "a kernel build");
 	err = err ?: prepare_src(b);
+	/* A series may change the selftests' config files: the snapshot's. */
+	if (!err && b->selftests && b->have_series)
+		err = kbuild_load_fragments(b, b->src);
 	if (err)
 		return err;
-	pr_info("configuring %s (%s) for %s: tinyconfig + %s", b->tree, b->kversion, b->arch->name,
-		o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS);
+	pr_info("configuring %s (%s) for %s: %s + %s%s", b->tree, b->kversion, b->arch->name, b->base,
+		o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS,
+		o->troot ? " with the toolchain root's compilers" : "");
 	err = kbuild_configure(b, config, sizeof(config), res);
 	if (err)
 		return err;
@@ -368,41 +469,67 @@ static int run(struct build *b, struct kbuild_result *res)
 		res->build_ms = monotonic_ms() - t0;
 		if (err)
 			return err;
+		if (b->selftests) {
+			err = build_selftests_extras(b, log, extra, sizeof(extra));
+			res->build_ms = monotonic_ms() - t0;
+			if (err)
+				return err;
+		}
 		pr_info("built %zu objects in %llu:%02llu", kbuild_log_objects(log),
 			(unsigned long long)(res->build_ms / 60000), (unsigned long long)(res->build_ms / 1000 % 60));
 	}
 	{
 		cleanup_free char *info = xasprintf(
 			"# Written by kta kernel build.\nkey=%s\nversion=%s\narch=%s\ntree=%s\nidentity=%s\n"
-			"patches=%s\npatches_sha256=%s\nfragments=%s\ntoolchain=%s\nbuild_ms=%llu\nbuilt=%lld\n",
+			"patches=%s\npatches_sha256=%s\nfragments=%s\nbase=%s\ntoolchain=%s\nbuild_ms=%llu\nbuilt=%lld\n",
 			key, b->kversion, b->arch->name, b->tree, b->identity, b->have_series ? b->series.path : "none",
-			b->patches_sha, o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS, b->toolchain,
+			b->patches_sha, o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS, b->base, b->toolchain,
 			(unsigned long long)res->build_ms, (long long)time(NULL));
 
-		err = info ? kbuild_cache_store(b->cache, key, b->obj, b->arch->kbuild_image, info, res) : -ENOMEM;
+		err = info ? kbuild_cache_store(b->cache, key, b->obj, b->arch->kbuild_image, extra[0] ? extra : NULL,
+						info, res)
+			   : -ENOMEM;
 	}
 	if (!err)
 		kbuild_request_remember(b->cache, req, key);
 	return err;
 }
 
+static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction saved[ARRAY_SIZE(caught)];
+static int catch_depth;
+
+void kbuild_interrupt_begin(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	if (catch_depth++)
+		return;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
+		sigaction(caught[i], &sa, &saved[i]);
+}
+
+void kbuild_interrupt_end(void)
+{
+	if (--catch_depth)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
+		sigaction(caught[i], &saved[i], NULL);
+}
+
 int kbuild_run(const struct kbuild_opts *o, struct kbuild_result *res)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_signal }, old[ARRAY_SIZE(sigs)];
 	struct build b = { .o = o, .arch = o->arch };
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, &old[i]);
+	kbuild_interrupt_begin();
 	err = run(&b, res);
 	if (interrupted && err != 0)
 		err = -EINTR;
 	build_free(&b);
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &old[i], NULL);
+	kbuild_interrupt_end();
 	return err;
 }

@@ -21,6 +21,13 @@
 
 #define KBUILD_DEFAULT_SOURCE "debian:7.3"
 #define KBUILD_DEFAULT_FRAGMENTS "base,bpf,sockmap,asan"
+/* The fragment name that stands for the tree's BPF selftests config files
+ * (tools/testing/selftests/bpf/config, config.vm, config.<arch>, advisory)
+ * and kernel-config/selftests.config (kta's needs, strict). */
+#define KBUILD_SELFTESTS_FRAGMENT "selftests"
+
+struct troot;
+struct patch_series;
 
 struct kbuild_opts {
 	const struct arch_profile *arch;
@@ -36,6 +43,13 @@ struct kbuild_opts {
 	bool clean;               /* empty the workspace's build directory first (a full build) */
 	bool no_ccache;
 	bool progress;            /* a progress line on stderr (a TTY) */
+	/* Build with this toolchain root's compilers and pahole (troot.h);
+	 * NULL: the host's. */
+	const struct troot *troot;
+	/* Where the fragments start from: "tinyconfig" (the default), or
+	 * "defaults" (an empty .config: Kconfig's defaults, as BPF CI and the
+	 * selftests' vmtest.sh configure; the default with `selftests`). */
+	const char *base;
 };
 
 struct kbuild_result {
@@ -46,7 +60,16 @@ struct kbuild_result {
 	bool cached;              /* a cache hit: nothing was built */
 	size_t options;           /* CONFIG_ lines set in the .config */
 	uint64_t build_ms;        /* make's time (0 on a hit) */
+	/* With the selftests fragment, the entry also keeps what building
+	 * the selftests against this kernel needs: vmlinux's BTF (an ELF with
+	 * only .BTF) and the test modules built with the kernel (bpf_testmod.ko
+	 * ...), in testmods/. "" when the entry has none. */
+	char btf[PATH_MAX];
+	char testmods[PATH_MAX];
 };
+
+/* Does a --fragments list name the selftests fragment? */
+bool kbuild_fragments_have_selftests(const char *list);
 
 /* Run the whole pipeline. 0, or a negative errno / KBUILD_E* code after
  * logging what went wrong. */
@@ -74,27 +97,43 @@ int kta_data_path(const char *rel, char *out, size_t size);
 
 /* Set by SIGINT/SIGTERM/SIGHUP while kbuild_run() runs; the signal. */
 int kbuild_interrupted(void);
+/* Catch those signals (nested calls count) so that a build in progress
+ * is stopped and cleaned up, not killed half-way; kbuild_run() does this,
+ * and so does every caller that runs make itself. */
+void kbuild_interrupt_begin(void);
+void kbuild_interrupt_end(void);
 
 /* Internal to kbuild_tree.c: a hard-link snapshot of src at dst (dst is
  * replaced; the top-level .git is left out), and the check that dir is a
  * kernel tree fit for an O= build (version: "7.3.4"). */
 int kbuild_snapshot(const char *src, const char *dst);
 int kbuild_check_tree(const char *dir, const char *srcarch, char *version, size_t vsize);
+/* A snapshot made again after a series changed: make decides by mtime,
+ * and a file a previous series had patched comes back as the tree's own,
+ * with its old mtime. Before the new snapshot, _diverged() lists dst's
+ * files that are not src's (NUL-separated); after the new series is
+ * applied, _refresh() replaces those that are src's own again by copies
+ * with a new mtime. */
+int kbuild_snapshot_diverged(const char *src, const char *dst, struct buf *out);
+int kbuild_snapshot_refresh(const char *src, const char *dst, const struct buf *paths);
+/* The patch table of an applied series, through the log. */
+void kbuild_print_patches(const struct patch_series *s);
 
 /* Internal to kbuild_cache.c: the entry of key (fills res, cached=true),
- * publishing obj's image, .config and System.map with info as a new entry,
+ * publishing obj's image, .config and System.map (and the files of the
+ * directory extra, when not NULL) with info as a new entry,
  * and the request index. */
 bool kbuild_cache_lookup(const char *cache, const char *key, struct kbuild_result *res);
 int kbuild_cache_store(const char *cache, const char *key, const char *obj, const char *image,
-		       const char *info, struct kbuild_result *res);
+		       const char *extra, const char *info, struct kbuild_result *res);
 void kbuild_request_remember(const char *cache, const char *req, const char *key);
 int kbuild_request_lookup(const char *cache, const char *req, struct kbuild_result *res);
 
 /* Internal to kbuild_make.c: run make with the output in log_path and,
  * when progress, a status line on stderr. On failure, print the last
  * compiler errors; KBUILD_EBUILD, -ENOSPC, -EINTR. */
-int kbuild_make(char *const argv[], const char *const *env, const char *log_path, bool progress,
-		const char *what);
+int kbuild_make(char *const argv[], char *const *prefix, const char *const *env, const char *log_path,
+		bool progress, const char *what);
 /* How many objects the log shows compiled (CC/AS lines), for reports. */
 size_t kbuild_log_objects(const char *log_path);
 

@@ -8,6 +8,7 @@
 #include "kconf.h"
 #include "log.h"
 #include "pathf.h"
+#include "spawn.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -29,11 +30,15 @@ bool kbuild_cache_lookup(const char *cache, const char *key, struct kbuild_resul
 	snprintf(res->key, sizeof(res->key), "%s", key);
 	res->options = kconfig_count(cfg.data);
 	res->cached = true;
+	if (pathf(res->btf, sizeof(res->btf), "%s/vmlinux.btf", dir) || !path_exists(res->btf))
+		res->btf[0] = '\0';
+	if (pathf(res->testmods, sizeof(res->testmods), "%s/testmods", dir) || !path_exists(res->testmods))
+		res->testmods[0] = '\0';
 	return true;
 }
 
 int kbuild_cache_store(const char *cache, const char *key, const char *obj, const char *image,
-		       const char *info, struct kbuild_result *res)
+		       const char *extra, const char *info, struct kbuild_result *res)
 {
 	char dir[PATH_MAX], builds[PATH_MAX];
 	cleanup_free char *tmp = NULL, *img = xasprintf("%s/%s", obj, image);
@@ -56,6 +61,14 @@ int kbuild_cache_store(const char *cache, const char *key, const char *obj, cons
 		cleanup_free char *to = path_join(tmp, files[i][1]);
 
 		err = from && to ? copy_file(from, to, 0644) : -ENOMEM;
+	}
+	if (!err && extra) {
+		char *argv[] = { "cp", "-a", "--", (char *)extra, NULL, NULL };
+		cleanup_free char *dot = xasprintf("%s/.", extra);
+
+		argv[3] = dot;
+		argv[4] = tmp;
+		err = dot ? (spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, NULL) ? -EIO : 0) : -ENOMEM;
 	}
 	if (!err) {
 		cleanup_free char *p = path_join(tmp, "build.info");

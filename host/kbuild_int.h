@@ -31,12 +31,18 @@ struct build {
 	bool have_series;
 	char patches_sha[65];
 	char env_basedir[PATH_MAX + 32];
+	char env_ccache[PATH_MAX + 32];
 	const char *env[5];
+	char **prefix;              /* the toolchain root's bwrap, or NULL */
+	bool selftests;             /* the selftests fragment is in the list */
+	const char *base;           /* "tinyconfig" or "defaults" */
 };
 
 /* Fragments (the arch's after base) into b->want, b->fraglist and
- * b->fraghash; -EINVAL for an unknown or malformed one. */
-int kbuild_load_fragments(struct build *b);
+ * b->fraghash; -EINVAL for an unknown or malformed one. tree: where the
+ * selftests fragment's files are (the tree, or the patched snapshot), or
+ * NULL to check the others before the tree is known. */
+int kbuild_load_fragments(struct build *b, const char *tree);
 /* Compiler, linker and pahole versions into b->toolchain; CC= into b->cc. */
 int kbuild_toolchain(struct build *b);
 /* make -C src O=obj ARCH= CC= -jN target, output to log. */

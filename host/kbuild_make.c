@@ -125,8 +125,8 @@ static void print_errors(const char *log_path, const char *what)
 		start ? start : "");
 }
 
-int kbuild_make(char *const argv[], const char *const *env, const char *log_path, bool progress,
-		const char *what)
+int kbuild_make(char *const argv[], char *const *prefix, const char *const *env, const char *log_path,
+		bool progress, const char *what)
 {
 	struct progress p = { .tty = progress, .what = what, .t0 = monotonic_ms(), .phase = "prepare" };
 	cleanup_close int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -136,7 +136,8 @@ int kbuild_make(char *const argv[], const char *const *env, const char *log_path
 
 	if (log < 0)
 		return pr_err("cannot write `%s`: %s", log_path, strerror(errno)), -errno;
-	err = spawn_start(argv, &(struct spawn_opts){ .env = env, .out_fd = -1, .new_pgrp = true }, &pid, &out);
+	err = spawn_start(argv, &(struct spawn_opts){ .env = env, .out_fd = -1, .new_pgrp = true, .prefix = prefix },
+			  &pid, &out);
 	if (err)
 		return pr_err("cannot run make: %s", strerror(-err)), err;
 	for (;;) {

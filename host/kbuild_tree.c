@@ -247,6 +247,78 @@ int kbuild_snapshot(const char *src, const char *dst)
 	return 0;
 }
 
+/* Paths (relative, NUL-separated) of dst's regular files that are not
+ * src's own file (another inode): what a series changed or added. */
+static int diverged(const char *src, const char *dst, const char *rel, struct buf *out)
+{
+	cleanup_free char *d = *rel ? xasprintf("%s/%s", dst, rel) : strdup(dst);
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	dir = opendir(d);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while (!err && (de = readdir(dir))) {
+		cleanup_free char *r = NULL, *dp = NULL, *sp = NULL;
+		struct stat ds, ss;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		r = *rel ? xasprintf("%s/%s", rel, de->d_name) : strdup(de->d_name);
+		dp = r ? xasprintf("%s/%s", dst, r) : NULL;
+		sp = r ? xasprintf("%s/%s", src, r) : NULL;
+		if (!sp) {
+			err = -ENOMEM;
+			break;
+		}
+		if (lstat(dp, &ds) < 0)
+			continue;
+		if (S_ISDIR(ds.st_mode))
+			err = diverged(src, dst, r, out);
+		else if (S_ISREG(ds.st_mode) && (lstat(sp, &ss) < 0 || ss.st_ino != ds.st_ino || ss.st_dev != ds.st_dev))
+			err = buf_append(out, r, strlen(r) + 1);
+	}
+	closedir(dir);
+	return err;
+}
+
+int kbuild_snapshot_diverged(const char *src, const char *dst, struct buf *out)
+{
+	return path_exists(dst) ? diverged(src, dst, "", out) : 0;
+}
+
+int kbuild_snapshot_refresh(const char *src, const char *dst, const struct buf *paths)
+{
+	size_t n = 0;
+
+	for (const char *r = paths->data; r && r < paths->data + paths->len; r += strlen(r) + 1) {
+		cleanup_free char *dp = xasprintf("%s/%s", dst, r), *sp = xasprintf("%s/%s", src, r);
+		cleanup_free char *tmp = dp ? xasprintf("%s.kta-fresh", dp) : NULL;
+		struct stat ds, ss;
+
+		if (!tmp || !sp)
+			return -ENOMEM;
+		/* Only a file that is the tree's own again (its old mtime
+		 * would look older than the objects built from the patched
+		 * one); a file patched now has a new mtime already. */
+		if (lstat(dp, &ds) < 0 || lstat(sp, &ss) < 0 || ss.st_ino != ds.st_ino || !S_ISREG(ds.st_mode))
+			continue;
+		if (copy_file(dp, tmp, ds.st_mode & 07777) || rename(tmp, dp) < 0) {
+			unlink(tmp);
+			return pr_err("cannot refresh `%s` in the snapshot", dp), -EIO;
+		}
+		n++;
+	}
+	if (n)
+		pr_info("%zu file%s the previous series had changed %s back to the tree's: copied with a new "
+			"mtime so that make rebuilds what was built from the patched version",
+			n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	return 0;
+}
+
 /* "NAME = value" on the line [l, e): value, trimmed, into out. */
 static void makefile_var(const char *l, const char *e, const char *name, char *out, size_t size)
 {

@@ -340,17 +340,19 @@ const struct ksym *kindex_find(const struct kindex *ix, const char *name)
 	return ix && lo < ix->nsyms && !strcmp(ix->syms[lo].name, name) ? &ix->syms[lo] : NULL;
 }
 
-size_t kcheck_unknown(const struct kopts *want, const struct kindex *ix, struct buf *report)
+size_t kcheck_unknown(const struct kopts *want, const struct kindex *ix, struct buf *report,
+		      struct buf *advisory)
 {
 	size_t bad = 0;
 
 	for (size_t i = 0; i < want->n; i++) {
 		const struct kopt *k = &want->v[i];
+		struct buf *r = k->advisory ? advisory : report;
 
-		if (kindex_find(ix, k->sym))
+		if (kindex_find(ix, k->sym) || !r)
 			continue;
-		bad++;
-		buf_printf(report, "  CONFIG_%s (%s:%u): no such option in this tree's Kconfig\n", k->sym,
+		bad += !k->advisory;
+		buf_printf(r, "  CONFIG_%s (%s:%u): no such option in this tree's Kconfig\n", k->sym,
 			   k->frag, k->line);
 	}
 	return bad;
@@ -519,18 +521,26 @@ static void explain(const struct kopt *k, const char *config, const struct kinde
 }
 
 size_t kcheck_survival(const struct kopts *want, const char *config, const struct kindex *ix,
-		       struct buf *report)
+		       struct buf *strict_report, struct buf *advisory)
 {
 	size_t bad = 0;
 
 	for (size_t i = 0; i < want->n; i++) {
 		const struct kopt *k = &want->v[i];
+		struct buf *report = k->advisory ? advisory : NULL;
 		char have[256];
 		int st = kconfig_value(config, k->sym, have, sizeof(have));
 
 		if (k->unset ? st != 1 || !strcmp(have, "n") : st == 1 && !strcmp(have, k->value))
 			continue;
-		bad++;
+		/* An option the tree does not have is kcheck_unknown()'s. */
+		if (ix && !kindex_find(ix, k->sym))
+			continue;
+		if (!k->advisory)
+			report = strict_report;
+		if (!report)
+			continue;
+		bad += !k->advisory;
 		if (k->unset)
 			buf_printf(report, "  # CONFIG_%s is not set (%s:%u): the config has CONFIG_%s=%s\n", k->sym,
 				   k->frag, k->line, k->sym, have);

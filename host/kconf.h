@@ -18,6 +18,9 @@ struct kopt {
 	bool unset;         /* "# CONFIG_X is not set" */
 	char frag[64];      /* the fragment's name, for messages */
 	unsigned int line;
+	/* From a fragment kta does not own (the tree's selftests config):
+	 * checked and reported, but not surviving is not an error. */
+	bool advisory;
 };
 
 struct kopts {
@@ -82,13 +85,16 @@ int kexpr_eval(const char *expr, const char *config);
 
 /* Options the tree does not define at all: one line each in report;
  * returns how many. */
-size_t kcheck_unknown(const struct kopts *want, const struct kindex *ix, struct buf *report);
+size_t kcheck_unknown(const struct kopts *want, const struct kindex *ix, struct buf *report,
+		      struct buf *advisory);
 
+/* Both checks: an advisory option's paragraph goes to advisory (or
+ * nowhere when it is NULL) and is not counted. */
 /* Options whose value in config is not what want asks for: a paragraph
  * each in report (what was asked, by which fragment and line, what the
  * config has, and the unmet dependency or the selecting option that
  * Kconfig names); returns how many. ix may be NULL (no reasons). */
 size_t kcheck_survival(const struct kopts *want, const char *config, const struct kindex *ix,
-		       struct buf *report);
+		       struct buf *report, struct buf *advisory);
 
 #endif

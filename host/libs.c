@@ -133,10 +133,12 @@ static int libset_add(struct libset *s, const char *guest)
 	return 0;
 }
 
-/* Host directories for the arch's libraries: a cross sysroot first. */
-static int find_lib(const struct arch_profile *arch, const char *soname, char *out, size_t n)
+/* Host directories for the arch's libraries: a cross sysroot first. In a
+ * toolchain root every directory may hold the arch's (multiarch). */
+static int find_lib(const struct arch_profile *arch, const char *sysroot, const char *soname, char *out,
+		    size_t n)
 {
-	const char *ma = arch->multiarch;
+	const char *ma = arch->multiarch, *top = sysroot ? sysroot : "";
 	char dirs[6][128];
 
 	snprintf(dirs[0], sizeof(dirs[0]), "/usr/%s/lib", ma);
@@ -148,38 +150,48 @@ static int find_lib(const struct arch_profile *arch, const char *soname, char *o
 	for (int i = 0; i < 6; i++) {
 		/* The native directories hold the host's libraries: only use
 		 * them when the guest has the host's architecture. */
-		if (i >= 1 && !arch_is_native(arch))
+		if (i >= 1 && !sysroot && !arch_is_native(arch))
 			break;
-		snprintf(out, n, "%s/%s", dirs[i], soname);
+		if (i >= 4 && sysroot && !arch_is_native(arch))
+			break;
+		snprintf(out, n, "%s%s/%s", top, dirs[i], soname);
 		if (path_exists(out))
 			return 0;
 	}
 	return -ENOENT;
 }
 
-static int add_file(struct initramfs *fs, struct libset *s, const char *guest, const char *host)
+struct resolver {
+	struct libset *s;
+	const struct arch_profile *arch;
+	const char *sysroot;
+	libs_add_fn add;
+	void *ctx;
+};
+
+static int add_file(struct resolver *r, const char *guest, const char *host)
 {
 	char real[PATH_MAX];
 	int err;
 
-	if (libset_has(s, guest))
+	if (libset_has(r->s, guest))
 		return 0;
 	if (!realpath(host, real))
 		return -errno;
-	err = initramfs_add_file(fs, guest, real, 0755);
-	return err ?: libset_add(s, guest);
+	err = r->add(r->ctx, guest, real);
+	return err ?: libset_add(r->s, guest);
 }
 
-static int add_deps(struct initramfs *fs, struct libset *s, const struct arch_profile *arch,
-		    const char *host_path, int depth)
+static int add_deps(struct resolver *r, const char *host_path, int depth)
 {
+	const struct arch_profile *arch = r->arch;
 	cleanup_buf struct buf b = { 0 };
 	struct elf_deps d;
 	int err;
 
 	if (depth > 16)
 		return -ELOOP;
-	err = read_file(host_path, &b, 64 << 20);
+	err = read_file(host_path, &b, 256 << 20);
 	if (err)
 		return err;
 	/* Scripts run under the guest's busybox: nothing to add. */
@@ -190,16 +202,16 @@ static int add_deps(struct initramfs *fs, struct libset *s, const struct arch_pr
 		pr_err("`%s` is not an ELF file kta can read", host_path);
 		return err;
 	}
-	if (d.interp[0] && !libset_has(s, d.interp)) {
+	if (d.interp[0] && !libset_has(r->s, d.interp)) {
 		char host[PATH_MAX];
 		const char *base = strrchr(d.interp, '/');
 
-		if (find_lib(arch, base ? base + 1 : d.interp, host, sizeof(host))) {
+		if (find_lib(arch, r->sysroot, base ? base + 1 : d.interp, host, sizeof(host))) {
 			pr_err("loader `%s` of `%s` not found for %s (install libc6%s)", d.interp,
 			       host_path, arch->name, arch_is_native(arch) ? "" : "-<arch>-cross");
 			return -ENOENT;
 		}
-		err = add_file(fs, s, d.interp, host);
+		err = add_file(r, d.interp, host);
 		if (err)
 			return err;
 	}
@@ -207,23 +219,43 @@ static int add_deps(struct initramfs *fs, struct libset *s, const struct arch_pr
 		char host[PATH_MAX], guest[512];
 
 		snprintf(guest, sizeof(guest), "/lib/%s/%s", arch->multiarch, d.needed[i]);
-		if (libset_has(s, guest))
+		if (libset_has(r->s, guest))
 			continue;
-		if (find_lib(arch, d.needed[i], host, sizeof(host))) {
-			pr_err("library `%s` needed by `%s` not found in %s's library directories",
-			       d.needed[i], host_path, arch->name);
+		if (find_lib(arch, r->sysroot, d.needed[i], host, sizeof(host))) {
+			/* Beside the executable, found through its rpath (the
+			 * selftests' urandom_read and liburandom_read.so). */
+			const char *slash = strrchr(host_path, '/');
+
+			if (snprintf(host, sizeof(host), "%.*s/%s", (int)(slash ? slash - host_path : 1),
+				     slash ? host_path : ".", d.needed[i]) < (int)sizeof(host) && path_exists(host))
+				continue;
+			pr_err("library `%s` needed by `%s` not found in %s's library directories%s%s",
+			       d.needed[i], host_path, arch->name, r->sysroot ? " of " : "", r->sysroot ? r->sysroot : "");
 			return -ENOENT;
 		}
-		err = add_file(fs, s, guest, host);
-		err = err ?: add_deps(fs, s, arch, host, depth + 1);
+		err = add_file(r, guest, host);
+		err = err ?: add_deps(r, host, depth + 1);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
+int libs_resolve(struct libset *s, const struct arch_profile *arch, const char *sysroot, const char *exe,
+		 libs_add_fn add, void *ctx)
+{
+	struct resolver r = { .s = s, .arch = arch, .sysroot = sysroot, .add = add, .ctx = ctx };
+
+	return add_deps(&r, exe, 0);
+}
+
+static int add_to_initramfs(void *ctx, const char *guest, const char *host)
+{
+	return initramfs_add_file(ctx, guest, host, 0755);
+}
+
 int libs_add(struct initramfs *fs, struct libset *s, const struct arch_profile *arch,
 	     const char *exe)
 {
-	return add_deps(fs, s, arch, exe, 0);
+	return libs_resolve(s, arch, NULL, exe, add_to_initramfs, fs);
 }

@@ -30,4 +30,12 @@ void libset_free(struct libset *s);
 int libs_add(struct initramfs *fs, struct libset *s, const struct arch_profile *arch,
 	     const char *exe);
 
+/* The same closure for any destination: add(ctx, guest path, host path)
+ * for each file, looked up under sysroot (a toolchain root: its
+ * multiarch and cross directories hold the arch's libraries) or, when
+ * sysroot is NULL, in the host's directories. */
+typedef int (*libs_add_fn)(void *ctx, const char *guest, const char *host);
+int libs_resolve(struct libset *s, const struct arch_profile *arch, const char *sysroot, const char *exe,
+		 libs_add_fn add, void *ctx);
+
 #endif

@@ -1,6 +1,7 @@
 /* The logging sink: everything the driver says to a person goes here. */
 #include "log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,13 @@ void log_set_sink(log_sink_fn fn, void *ctx)
 	cur_ctx = ctx;
 }
 
+/* errno is restored on the way out, as libbpf's __pr does: callers write
+ * `return pr_err("...: %s", strerror(errno)), -errno;`, and stdio may set
+ * errno while the message is written. */
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error: ", "warning: ", "", "debug: " };
+	int saved_errno = errno;
 	char msg[4096];
 	va_list ap;
 
@@ -52,9 +57,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (cur_sink) {
+	if (cur_sink)
 		cur_sink(level, msg, cur_ctx);
-		return;
-	}
-	fprintf(stderr, "kta: %s%s\n", names[level], msg);
+	else
+		fprintf(stderr, "kta: %s%s\n", names[level], msg);
+	errno = saved_errno;
 }

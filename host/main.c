@@ -28,6 +28,8 @@ static const struct command {
 	{ "patches", cmd_patches, "apply a patch series to a kernel tree, one status per patch (patches apply|check)" },
 	{ "source", cmd_source, "fetch or list Debian source packages, e.g. libbpf (source fetch|list)" },
 	{ "arch", cmd_arch, "the guest architectures; the sysroot of one (arch list|show|make|sysroot)" },
+	{ "selftests", cmd_selftests, "build the kernel's BPF selftests for a kernel (selftests build|list)" },
+	{ "toolchain", cmd_toolchain, "the toolchain root the BPF selftests build in (toolchain root|info|run)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 };

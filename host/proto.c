@@ -13,7 +13,7 @@
 static const char *const type_names[REC__COUNT] = {
 	[REC_HELLO] = "hello", [REC_PLAN] = "plan", [REC_BEGIN] = "begin",
 	[REC_OUT] = "out",     [REC_RESULT] = "result", [REC_DIAG] = "diag",
-	[REC_END] = "end", [REC_SAN] = "san",
+	[REC_END] = "end", [REC_SAN] = "san", [REC_SUB] = "sub",
 };
 
 const char *rec_type_name(enum rec_type t)

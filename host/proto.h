@@ -23,6 +23,8 @@ enum rec_type {
 	REC_DIAG,   /* free text from the agent */
 	REC_END,    /* "pass=P fail=F skip=S total=T" */
 	REC_SAN,    /* "N file\n" then a chunk of a sanitizer log of test N */
+	REC_SUB,    /* "N\n" then one KTAP result line of a subtest of test N,
+		     * then "key=value" lines (a test_progs subtest, as it ends) */
 	REC__COUNT,
 };
 

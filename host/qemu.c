@@ -92,6 +92,13 @@ int qemu_build_argv(const struct qemu_opts *o, char ***argv)
 	ADD(&s, "pipe,id=res,path=%s", o->results_path);
 	ADD(&s, "-device");
 	ADD(&s, "virtserialport,bus=vser.0,chardev=res,name=%s", PROTO_PORT_NAME);
+	/* readonly: the images are cache entries shared by every run. */
+	for (size_t i = 0; o->disks && o->disks[i]; i++) {
+		ADD(&s, "-drive");
+		ADD(&s, "file=%s,if=none,id=disk%zu,format=raw,readonly=on", o->disks[i], i);
+		ADD(&s, "-device");
+		ADD(&s, "virtio-blk-%s,drive=disk%zu", a->virtio_suffix, i);
+	}
 	if (s.err) {
 		strv_free(s.v);
 		return s.err;

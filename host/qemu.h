@@ -19,6 +19,9 @@ struct qemu_opts {
 	unsigned int smp;         /* 0: 1 */
 	const char *console_path; /* base of the console FIFO pair (.in/.out) */
 	const char *results_path; /* base of the results FIFO pair */
+	/* Raw disk images, read-only, as virtio-blk devices in this order
+	 * (the guest's vda, vdb, ...); NULL-terminated, or NULL. */
+	const char *const *disks;
 };
 
 /* NULL-terminated, heap-allocated argv; free with strv_free(). */

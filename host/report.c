@@ -8,9 +8,9 @@
 
 #include <string.h>
 
-static const char *directive(const struct test_result *t)
+static const char *directive_of(enum outcome o, enum splat_kind splat)
 {
-	switch (t->outcome) {
+	switch (o) {
 	case OUT_SKIP:
 		return "SKIP";
 	case OUT_TIMEOUT:
@@ -23,7 +23,7 @@ static const char *directive(const struct test_result *t)
 	case OUT_PENDING:
 		return "ERROR";
 	case OUT_FAIL:
-		return t->splat != SPLAT_NONE ? "KERNEL" : "FAIL";
+		return splat != SPLAT_NONE ? "KERNEL" : "FAIL";
 	case OUT_SAN_OVERRIDE:
 		return "SANITIZER-EXIT-OVERRIDE";
 	case OUT_XFAIL:
@@ -35,22 +35,27 @@ static const char *directive(const struct test_result *t)
 	}
 }
 
+static const char *directive(const struct test_result *t)
+{
+	return directive_of(t->outcome, t->splat);
+}
+
 #define OUTPUT_TAIL_LINES 60
 
 /* The last lines of a test's output; the whole of it is in the artifacts. */
-static void print_output(FILE *f, const struct buf *out)
+static void print_output_range(FILE *f, const char *indent, const char *data, size_t len)
 {
-	const char *p = out->data, *end = out->data + out->len;
+	const char *p = data, *end = data + len;
 	size_t lines = 0;
 
 	for (const char *q = p; q && q < end; q++)
 		lines += *q == '\n';
-	if (out->len && end[-1] != '\n')
+	if (len && end[-1] != '\n')
 		lines++;
 	if (lines > OUTPUT_TAIL_LINES) {
 		size_t skip = lines - OUTPUT_TAIL_LINES;
 
-		fprintf(f, "#   [... %zu earlier lines: see the test's log in the artifacts]\n", skip);
+		fprintf(f, "%s#   [... %zu earlier lines: see the test's log in the artifacts]\n", indent, skip);
 		while (skip && p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 
@@ -63,8 +68,46 @@ static void print_output(FILE *f, const struct buf *out)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 
-		fprintf(f, "#   %.*s\n", (int)(le - p), p);
+		fprintf(f, "%s#   %.*s\n", indent, (int)(le - p), p);
 		p = nl ? nl + 1 : end;
+	}
+}
+
+static void print_output(FILE *f, const struct buf *out)
+{
+	print_output_range(f, "", out->data, out->len);
+}
+
+/* A subtest's name as test_progs gives it ("token/map_token", spaces
+ * too), minus what KTAP cannot carry. */
+static void sub_name(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < size; i++)
+		out[i] = in[i] == '#' || (unsigned char)in[i] < ' ' || in[i] == 0x7f ? '_' : in[i];
+	out[i] = '\0';
+}
+
+/* test_progs' subtests, as a KTAP subtest block before the test's line. */
+static void print_subs(FILE *f, const struct test_result *t, const char *name, bool verbose)
+{
+	fprintf(f, "    # Subtest: %s\n    KTAP version 1\n    1..%u\n", name, t->nsubs);
+	for (unsigned int i = 0; i < t->nsubs; i++) {
+		const struct sub_result *u = &t->subs[i];
+		const char *d = directive_of(u->outcome, u->splat);
+		bool ok = !outcome_is_failure(u->outcome);
+		char sname[160];
+
+		sub_name(u->name, sname, sizeof(sname));
+		if ((!ok || verbose) && u->out_end > u->out_start && u->out_end <= t->output.len) {
+			fprintf(f, "    # output of %s:\n", sname);
+			print_output_range(f, "    ", t->output.data + u->out_start, u->out_end - u->out_start);
+		}
+		if (d)
+			fprintf(f, "    %sok %u %s # %s %s\n", ok ? "" : "not ", u->num, sname, d, u->reason);
+		else
+			fprintf(f, "    ok %u %s\n", u->num, sname);
 	}
 }
 
@@ -78,7 +121,15 @@ void report_ktap(FILE *f, const struct run_result *r, const struct report_meta *
 		char name[128];
 
 		ktap_sanitize_name(t->name, name, sizeof(name));
-		if ((!ok || m->verbose) && t->output.len) {
+		if (t->nsubs) {
+			print_subs(f, t, name, m->verbose);
+			/* What came after the last subtest (the summary, a crash). */
+			if ((!ok || m->verbose) && t->output.len > t->subs[t->nsubs - 1].out_end) {
+				fprintf(f, "# output of %s after its last subtest:\n", name);
+				print_output_range(f, "", t->output.data + t->subs[t->nsubs - 1].out_end,
+						   t->output.len - t->subs[t->nsubs - 1].out_end);
+			}
+		} else if ((!ok || m->verbose) && t->output.len) {
 			fprintf(f, "# output of %s:\n", name);
 			print_output(f, &t->output);
 		}
@@ -102,12 +153,18 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 {
 	unsigned int c[OUT__COUNT];
 
+	unsigned int nsub;
+
 	run_result_counts(r, c);
 	fprintf(f, "# ---- kta summary ----\n");
 	fprintf(f, "# tests: %u  pass: %u  fail: %u  skip: %u  xfail: %u  timeout: %u  crash: %u  "
 		   "kernel-panic: %u  sanitizer-exit-override: %u  error: %u\n",
 		r->ntests, c[OUT_PASS], c[OUT_FAIL], c[OUT_SKIP], c[OUT_XFAIL], c[OUT_TIMEOUT],
 		c[OUT_CRASH], c[OUT_PANIC], c[OUT_SAN_OVERRIDE], c[OUT_ERROR] + c[OUT_PENDING]);
+	run_result_sub_counts(r, c, &nsub);
+	if (nsub)
+		fprintf(f, "# subtests: %u  pass: %u  fail: %u  skip: %u  timeout: %u  sanitizer-exit-override: %u\n",
+			nsub, c[OUT_PASS], c[OUT_FAIL], c[OUT_SKIP], c[OUT_TIMEOUT], c[OUT_SAN_OVERRIDE]);
 	for (unsigned int i = 0; i < r->ntests; i++) {
 		const struct test_result *t = &r->tests[i];
 
@@ -142,7 +199,7 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 	fprintf(f, "# exit code: %d\n", run_result_exit_code(r));
 }
 
-static void json_str(struct buf *b, const char *s, size_t len)
+void report_json_str(struct buf *b, const char *s, size_t len)
 {
 	buf_append(b, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
@@ -164,7 +221,7 @@ static void json_str(struct buf *b, const char *s, size_t len)
 static void json_kv(struct buf *b, const char *k, const char *v, bool comma)
 {
 	buf_printf(b, "\"%s\": ", k);
-	json_str(b, v ? v : "", v ? strlen(v) : 0);
+	report_json_str(b, v ? v : "", v ? strlen(v) : 0);
 	if (comma)
 		buf_append(b, ", ", 2);
 }
@@ -215,16 +272,39 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 			buf_printf(&b, "\"rate\": {\"failures\": %lu, \"iterations\": %lu, "
 				       "\"ci95\": [%.6f, %.6f]}, ",
 				   t->rate_failures, t->rate_iterations, t->rate_lo, t->rate_hi);
+		if (t->variant)
+			buf_printf(&b, "\"variant\": \"%c\", \"run\": %u, ", t->variant, t->run);
+		buf_append(&b, "\"subtests\": [", 13);
+		for (unsigned int j = 0; j < t->nsubs; j++) {
+			const struct sub_result *u = &t->subs[j];
+
+			buf_printf(&b, "%s{\"num\": %u, ", j ? ", " : "", u->num);
+			json_kv(&b, "name", u->name, true);
+			json_kv(&b, "outcome", outcome_name(u->outcome), true);
+			json_kv(&b, "reason", u->reason, true);
+			json_kv(&b, "test_progs_num", u->tp, true);
+			json_kv(&b, "sanitizer_logs", u->san, true);
+			json_kv(&b, "kernel_splat", u->splat ? splat_name(u->splat) : "", true);
+			json_kv(&b, "kernel_splat_line", u->splat_line, true);
+			buf_printf(&b, "\"duration_ms\": %u, \"output\": ", u->duration_ms);
+			if (u->out_end >= u->out_start && u->out_end <= t->output.len)
+				report_json_str(&b, t->output.data + u->out_start, u->out_end - u->out_start);
+			else
+				report_json_str(&b, "", 0);
+			buf_append(&b, "}", 1);
+		}
+		buf_append(&b, "], ", 3);
 		buf_append(&b, "\"sanitizer_log\": ", 17);
-		json_str(&b, t->san.data ? t->san.data : "", t->san.len);
+		report_json_str(&b, t->san.data ? t->san.data : "", t->san.len);
 		buf_append(&b, ", ", 2);
 		buf_append(&b, "\"output\": ", 10);
-		json_str(&b, t->output.data ? t->output.data : "", t->output.len);
+		report_json_str(&b, t->output.data ? t->output.data : "", t->output.len);
 		buf_append(&b, "}", 1);
 	}
 	buf_append(&b, "], \"kernel_reports\": [", 22);
 	for (unsigned int i = 0; i < r->nsplats; i++) {
-		buf_printf(&b, "%s{\"test\": %u, ", i ? ", " : "", r->splats[i].test);
+		buf_printf(&b, "%s{\"test\": %u, \"subtest\": %u, ", i ? ", " : "", r->splats[i].test,
+			   r->splats[i].sub);
 		json_kv(&b, "kind", splat_name(r->splats[i].kind), true);
 		json_kv(&b, "line", r->splats[i].line, false);
 		buf_append(&b, "}", 1);
@@ -290,6 +370,25 @@ int report_junit(const char *path, const struct run_result *r, const struct repo
 			buf_append(&b, "</system-out>", 13);
 		}
 		buf_append(&b, "</testcase>\n", 12);
+		for (unsigned int j = 0; j < t->nsubs; j++) {
+			const struct sub_result *u = &t->subs[j];
+
+			buf_printf(&b, "  <testcase classname=\"kta.%s.", m->arch);
+			xml_str(&b, t->name, strlen(t->name));
+			buf_append(&b, "\" name=\"", 8);
+			xml_str(&b, u->name, strlen(u->name));
+			buf_printf(&b, "\" time=\"%.3f\">", u->duration_ms / 1000.0);
+			if (u->outcome == OUT_SKIP) {
+				buf_append(&b, "<skipped message=\"", 18);
+				xml_str(&b, u->reason, strlen(u->reason));
+				buf_append(&b, "\"/>", 3);
+			} else if (outcome_is_failure(u->outcome)) {
+				buf_printf(&b, "<failure type=\"%s\" message=\"", outcome_name(u->outcome));
+				xml_str(&b, u->reason, strlen(u->reason));
+				buf_printf(&b, "\"/>");
+			}
+			buf_append(&b, "</testcase>\n", 12);
+		}
 	}
 	buf_append(&b, "</testsuite></testsuites>\n", 26);
 	return write_file_atomic(path, b.data, b.len, 0644);
@@ -315,6 +414,11 @@ int report_test_logs(const char *dir, const struct run_result *r)
 			cleanup_free char *sp = xasprintf("%s/%03u-%s.sanitizer.log", tdir, t->num, name);
 
 			err = sp ? write_file_atomic(sp, t->san.data, t->san.len, 0644) : -ENOMEM;
+		}
+		if (!err && t->tp_json.len) {
+			cleanup_free char *jp = xasprintf("%s/%03u-%s.test_progs.json", tdir, t->num, name);
+
+			err = jp ? write_file_atomic(jp, t->tp_json.data, t->tp_json.len, 0644) : -ENOMEM;
 		}
 	}
 	return err;

@@ -23,5 +23,7 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 int report_json(const char *path, const struct run_result *r, const struct report_meta *m);
 int report_junit(const char *path, const struct run_result *r, const struct report_meta *m);
 int report_test_logs(const char *dir, const struct run_result *r);
+/* s as a JSON string (quoted, escaped), appended to b. */
+void report_json_str(struct buf *b, const char *s, size_t len);
 
 #endif

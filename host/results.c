@@ -36,6 +36,8 @@ void run_result_free(struct run_result *r)
 	for (unsigned int i = 0; i < r->ntests; i++) {
 		buf_free(&r->tests[i].output);
 		buf_free(&r->tests[i].san);
+		free(r->tests[i].subs);
+		buf_free(&r->tests[i].tp_json);
 	}
 	free(r->tests);
 	free(r->splats);
@@ -50,6 +52,18 @@ void run_result_counts(const struct run_result *r, unsigned int counts[OUT__COUN
 		counts[i] = 0;
 	for (unsigned int i = 0; i < r->ntests; i++)
 		counts[r->tests[i].outcome]++;
+}
+
+void run_result_sub_counts(const struct run_result *r, unsigned int counts[OUT__COUNT], unsigned int *total)
+{
+	*total = 0;
+	for (int i = 0; i < OUT__COUNT; i++)
+		counts[i] = 0;
+	for (unsigned int i = 0; i < r->ntests; i++)
+		for (unsigned int j = 0; j < r->tests[i].nsubs; j++) {
+			counts[r->tests[i].subs[j].outcome]++;
+			(*total)++;
+		}
 }
 
 int run_result_exit_code(const struct run_result *r)

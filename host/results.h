@@ -27,6 +27,22 @@ enum outcome {
 
 const char *outcome_name(enum outcome o);
 
+/* One subtest of a test whose output is test_progs' (parse=test_progs):
+ * it arrives as a `sub` frame when it ends. */
+struct sub_result {
+	unsigned int num;         /* KTAP number within its test, 1-based */
+	char name[160];           /* "token/map_token", or a test without subtests */
+	enum outcome outcome;
+	char reason[256];
+	unsigned int duration_ms;
+	char tp[24];              /* test_progs' own number, "123/4" */
+	char san[256];            /* its sanitizer logs, "asan.1234,asan.1240" */
+	int main_pid;             /* test_progs' pid: another pid's log is a forked child's */
+	enum splat_kind splat;
+	char splat_line[256];
+	size_t out_start, out_end; /* its part of the test's output */
+};
+
 struct test_result {
 	unsigned int num;
 	char name[128];
@@ -49,6 +65,13 @@ struct test_result {
 	bool has_rate;           /* a "kta-rate:" line: a measurement */
 	unsigned long rate_failures, rate_iterations;
 	double rate_lo, rate_hi; /* 95% Wilson score interval of the failure rate */
+	struct sub_result *subs; /* test_progs' subtests, in the order they ended */
+	unsigned int nsubs, subcap;
+	/* A run of the kernel's selftests: which build ('a' without the
+	 * series, 'b' with it; 0 otherwise) and which repetition (1-based). */
+	char variant;
+	unsigned int run;
+	struct buf tp_json;      /* test_progs' own -J summary */
 };
 
 enum run_status {
@@ -84,6 +107,7 @@ enum {
 struct splat_event {
 	enum splat_kind kind;
 	unsigned int test;       /* 0: outside any test */
+	unsigned int sub;        /* the subtest it came in (ended after it), 0: none */
 	char line[256];
 };
 
@@ -108,6 +132,8 @@ struct run_result {
 void run_result_free(struct run_result *r);
 /* Did this outcome fail the run? */
 bool outcome_is_failure(enum outcome o);
+/* The subtests' outcomes, counted over every test. */
+void run_result_sub_counts(const struct run_result *r, unsigned int counts[OUT__COUNT], unsigned int *total);
 /* Counts per outcome, and the process exit code for this run. */
 void run_result_counts(const struct run_result *r, unsigned int counts[OUT__COUNT]);
 int run_result_exit_code(const struct run_result *r);

@@ -19,13 +19,38 @@ static void log_argv(char *const argv[], const struct spawn_opts *o)
 	pr_debug("running%s%s: %s", o && o->cwd ? " in " : "", o && o->cwd ? o->cwd : "", line.data);
 }
 
+/* prefix + argv, pointing into both (only the array is allocated). */
+static char **join_argv(char *const prefix[], char *const argv[])
+{
+	size_t np = 0, na = 0;
+	char **v;
+
+	while (prefix[np])
+		np++;
+	while (argv[na])
+		na++;
+	v = calloc(np + na + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	memcpy(v, prefix, np * sizeof(*v));
+	memcpy(v + np, argv, na * sizeof(*v));
+	return v;
+}
+
 int spawn_start(char *const argv[], const struct spawn_opts *o, pid_t *pid, int *out_pipe)
 {
 	static const struct spawn_opts none = { .out_fd = -1 };
+	cleanup_free char **joined = NULL;
 	int pfd[2] = { -1, -1 };
 
 	if (!o)
 		o = &none;
+	if (o->prefix) {
+		joined = join_argv(o->prefix, argv);
+		if (!joined)
+			return -ENOMEM;
+		argv = joined;
+	}
 	log_argv(argv, o);
 	if (o->out_fd < 0 && pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
@@ -45,7 +70,7 @@ int spawn_start(char *const argv[], const struct spawn_opts *o, pid_t *pid, int 
 
 		if (o->new_pgrp)
 			setpgid(0, 0);
-		if (devnull >= 0)
+		if (devnull >= 0 && !o->keep_stdin)
 			dup2(devnull, 0);
 		dup2(out, 1);
 		dup2(out, 2);

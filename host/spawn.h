@@ -16,6 +16,11 @@ struct spawn_opts {
 	const char *const *env;        /* NULL-terminated "KEY=VALUE" to add; NULL: none */
 	int out_fd;                    /* >= 0: stdout and stderr go here (out is ignored) */
 	bool new_pgrp;                 /* own process group (killable as a whole) */
+	/* NULL-terminated argv run in front of argv (a toolchain root's
+	 * bwrap, troot.h); NULL: none. cwd is entered first, and bwrap keeps
+	 * it when it is bound inside. */
+	char *const *prefix;
+	bool keep_stdin;               /* inherit stdin (default: /dev/null) */
 };
 
 /* Run argv and wait. Output (stdout and stderr merged) is appended to out

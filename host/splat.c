@@ -5,6 +5,7 @@
  */
 #include "splat.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const names[SPLAT__COUNT] = {
@@ -89,29 +90,50 @@ enum splat_kind splat_classify(const char *line, size_t len)
 	return SPLAT_NONE;
 }
 
-enum marker_kind marker_parse(const char *line, size_t len, unsigned int *num)
+static bool number(const char **p, const char *end, unsigned int *out)
+{
+	unsigned long n = 0;
+
+	if (*p >= end || **p < '0' || **p > '9')
+		return false;
+	while (*p < end && **p >= '0' && **p <= '9') {
+		n = n * 10 + (unsigned long)(*(*p)++ - '0');
+		if (n > 1000000)
+			return false;
+	}
+	*out = (unsigned int)n;
+	return true;
+}
+
+enum marker_kind marker_parse_sub(const char *line, size_t len, unsigned int *num, unsigned int *sub)
 {
 	const char *p = console_strip_prefix(line, &len), *end;
 	enum marker_kind k;
-	unsigned long n = 0;
+	unsigned int n, m = 0;
 
 	end = p + len;
 	if (starts(p, len, "kta: begin "))
 		k = MARKER_BEGIN, p += 11;
 	else if (starts(p, len, "kta: end "))
 		k = MARKER_END, p += 9;
+	else if (starts(p, len, "kta: sub "))
+		k = MARKER_SUB, p += 9;
 	else
 		return MARKER_NONE;
-	if (p >= end || *p < '0' || *p > '9')
+	if (!number(&p, end, &n))
 		return MARKER_NONE;
-	while (p < end && *p >= '0' && *p <= '9') {
-		n = n * 10 + (unsigned long)(*p - '0');
-		if (n > 1000000)
-			return MARKER_NONE;
-		p++;
-	}
+	if (k == MARKER_SUB && (p >= end || *p++ != ' ' || !number(&p, end, &m)))
+		return MARKER_NONE;
 	if (p < end && *p != ' ' && *p != '\r' && *p != '\n')
 		return MARKER_NONE;
-	*num = (unsigned int)n;
+	*num = n;
+	*sub = m;
 	return k;
+}
+
+enum marker_kind marker_parse(const char *line, size_t len, unsigned int *num)
+{
+	unsigned int sub;
+
+	return marker_parse_sub(line, len, num, &sub);
 }

@@ -31,6 +31,7 @@ struct session {
 	bool hello, end;
 	unsigned int cur_test;     /* 1-based, from begin records; 0 none */
 	unsigned int cur_console;  /* from console markers */
+	unsigned int cur_console_sub; /* subtest markers seen for it */
 	uint64_t test_deadline;    /* 0: none */
 	uint64_t end_deadline;
 	bool hung;
@@ -128,6 +129,12 @@ static void on_san(struct session *s, const struct rec *r)
 	if (!t || !nl || !sp || sp > nl || t->san.len > MAX_OUTPUT)
 		return;
 	snprintf(file, sizeof(file), "%.*s", (int)(nl - sp - 1), sp + 1);
+	/* test_progs writes its -J summary among the test's logs. */
+	if (!strcmp(file, "test_progs.json")) {
+		if (t->tp_json.len < (1u << 20))
+			buf_append(&t->tp_json, nl + 1, r->len - (size_t)(nl + 1 - r->payload));
+		return;
+	}
 	san_append(t, file, nl + 1, r->len - (size_t)(nl + 1 - r->payload));
 }
 
@@ -188,6 +195,54 @@ static void on_result(struct session *s, const struct rec *r)
 			t->duration_ms / 1000.0);
 }
 
+static struct sub_result *sub_add(struct test_result *t)
+{
+	if (ARRAY_RESERVE(t->subs, t->subcap, t->nsubs, 16))
+		return NULL;
+	memset(&t->subs[t->nsubs], 0, sizeof(t->subs[0]));
+	return &t->subs[t->nsubs++];
+}
+
+/* A subtest of a test_progs run ended ("N\n" + a KTAP line + key=value). */
+static void on_sub(struct session *s, const struct rec *r)
+{
+	const char *nl = memchr(r->payload, '\n', r->len), *body;
+	struct test_result *t = test_by_num(s, strtoul(r->payload, NULL, 10));
+	struct ktap_line k;
+	struct sub_result *u;
+	char status[32] = "", v[64];
+	size_t blen;
+
+	if (!t || !nl)
+		return;
+	body = nl + 1;
+	blen = r->len - (size_t)(body - r->payload);
+	if (ktap_parse_result(body, blen, &k) || !(u = sub_add(t)))
+		return;
+	u->num = k.num;
+	snprintf(u->name, sizeof(u->name), "%s", k.name);
+	kv_get(body, blen, "status", status, sizeof(status));
+	if (kv_get(body, blen, "duration_ms", v, sizeof(v)) > 0)
+		u->duration_ms = (unsigned int)strtoul(v, NULL, 10);
+	kv_get(body, blen, "tp", u->tp, sizeof(u->tp));
+	kv_get(body, blen, "san", u->san, sizeof(u->san));
+	if (kv_get(body, blen, "pid", v, sizeof(v)) > 0)
+		u->main_pid = atoi(v);
+	kv_get(body, blen, "reason", u->reason, sizeof(u->reason));
+	u->outcome = !strcmp(status, "pass") ? OUT_PASS : !strcmp(status, "skip") ? OUT_SKIP
+		     : !strcmp(status, "timeout") ? OUT_TIMEOUT : OUT_FAIL;
+	if (u->outcome == OUT_FAIL && !u->reason[0])
+		snprintf(u->reason, sizeof(u->reason), "test_progs reported FAIL");
+	u->out_start = t->nsubs > 1 ? t->subs[t->nsubs - 2].out_end : 0;
+	u->out_end = t->output.len;
+	if (!s->res->t_first_result_ms)
+		s->res->t_first_result_ms = now_ms(s);
+	if (!s->cfg->quiet)
+		pr_info("[%u/%u] %s: %s%s%s (%.1f s)", t->num, s->res->ntests, u->name, outcome_name(u->outcome),
+			u->reason[0] && u->outcome != OUT_PASS ? ": " : "", u->outcome != OUT_PASS ? u->reason : "",
+			u->duration_ms / 1000.0);
+}
+
 static int on_record(const struct rec *r, void *ctx)
 {
 	struct session *s = ctx;
@@ -215,6 +270,9 @@ static int on_record(const struct rec *r, void *ctx)
 	case REC_SAN:
 		on_san(s, r);
 		break;
+	case REC_SUB:
+		on_sub(s, r);
+		break;
 	case REC_END:
 		s->end = true;
 		s->res->t_end_ms = now_ms(s);
@@ -239,6 +297,9 @@ static void add_splat(struct session *s, enum splat_kind kind, const char *line,
 	e = &res->splats[res->nsplats++];
 	e->kind = kind;
 	e->test = s->cur_console;
+	/* Markers come at a subtest's end: a splat before the Mth marker
+	 * belongs to subtest M. */
+	e->sub = s->cur_console ? s->cur_console_sub + 1 : 0;
 	snprintf(e->line, sizeof(e->line), "%.*s", (int)len, line);
 	if (kind == SPLAT_PANIC && !s->panic) {
 		s->panic = true;
@@ -253,8 +314,8 @@ static void add_splat(struct session *s, enum splat_kind kind, const char *line,
 
 static void console_line(struct session *s, const char *line, size_t len)
 {
-	unsigned int n;
-	enum marker_kind m = marker_parse(line, len, &n);
+	unsigned int n, sub;
+	enum marker_kind m = marker_parse_sub(line, len, &n, &sub);
 	enum splat_kind k;
 	size_t plen = len;
 	const char *p;
@@ -264,6 +325,12 @@ static void console_line(struct session *s, const char *line, size_t len)
 			 (int)len, line);
 	if (m == MARKER_BEGIN) {
 		s->cur_console = n;
+		s->cur_console_sub = 0;
+		return;
+	}
+	if (m == MARKER_SUB) {
+		if (s->cur_console == n)
+			s->cur_console_sub = sub;
 		return;
 	}
 	if (m == MARKER_END) {
@@ -428,7 +495,23 @@ static void attribute_splats(struct session *s)
 		struct splat_event *e = &s->res->splats[i];
 		struct test_result *t = test_by_num(s, e->test);
 
-		if (!t || t->splat != SPLAT_NONE)
+		if (!t)
+			continue;
+		/* In a subtest: that subtest fails (the first splat names it). */
+		if (e->sub && e->sub <= t->nsubs) {
+			struct sub_result *u = &t->subs[e->sub - 1];
+
+			if (u->splat == SPLAT_NONE) {
+				u->splat = e->kind;
+				snprintf(u->splat_line, sizeof(u->splat_line), "%s", e->line);
+				if (u->outcome == OUT_PASS || u->outcome == OUT_SKIP) {
+					u->outcome = OUT_FAIL;
+					snprintf(u->reason, sizeof(u->reason), "kernel %s during the subtest: %s",
+						 splat_name(e->kind), e->line);
+				}
+			}
+		}
+		if (t->splat != SPLAT_NONE)
 			continue;
 		t->splat = e->kind;
 		snprintf(t->splat_line, sizeof(t->splat_line), "%s", e->line);
@@ -614,7 +697,7 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 		.arch = cfg->arch, .kvm = cfg->kvm, .kernel = cfg->kernel,
 		.initrd = cfg->initrd, .append_extra = cfg->append_extra,
 		.memory_mb = cfg->memory_mb, .smp = cfg->smp,
-		.console_path = con_base, .results_path = res_base,
+		.console_path = con_base, .results_path = res_base, .disks = cfg->disks,
 	};
 	err = qemu_build_argv(&qo, &argv);
 	if (err)

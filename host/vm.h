@@ -23,6 +23,7 @@ struct vm_config {
 	unsigned int run_timeout_s;  /* the whole session */
 	const char *artifacts;       /* directory for logs, or NULL */
 	bool probe;                  /* stop at the agent's hello (KVM probe) */
+	const char *const *disks;    /* read-only virtio-blk images (qemu.h), or NULL */
 	bool quiet;                  /* no progress lines */
 };
 

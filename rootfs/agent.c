@@ -87,6 +87,7 @@ int main(void)
 	/* After the hello: the host's boot time should not include it. */
 	sys_install_busybox(a);
 	sys_loopback_up(a);
+	roots_prepare(a);
 	agent_log("running %zu tests", a->plan.ntests);
 
 	for (size_t i = 0; i < a->plan.ntests; i++)

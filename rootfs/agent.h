@@ -57,6 +57,18 @@ struct plan_test {
 	char **argv;             /* path, args..., NULL */
 	char **env;              /* KEY=VALUE from `tenv` lines before it */
 	size_t nenv;
+	/* From `topt` lines before it. */
+	char *root;              /* chroot here first (a prepared root), or NULL */
+	char *cwd;               /* working directory (in root), or NULL: /tmp */
+	bool tprogs;             /* parse=test_progs: its subtests become sub frames */
+	unsigned int subtimeout_s; /* 0: only the test's own deadline */
+};
+
+/* A root tests can chroot into: a disk mounted read-only, or a directory
+ * of the initramfs, with /proc, /sys, /dev, /tmp and /run bound in. */
+struct plan_root {
+	char *dev;               /* "vda": /dev/vda, ext4, read-only; NULL: dir is in the initramfs */
+	char *dir;
 };
 
 struct plan {
@@ -66,6 +78,9 @@ struct plan {
 	size_t ntests;
 	char **pending_env;      /* `tenv` lines waiting for their test */
 	size_t npending;
+	struct plan_test pending_opt; /* `topt` settings waiting for their test */
+	struct plan_root *roots;
+	size_t nroots;
 };
 
 struct tally {
@@ -115,9 +130,19 @@ int plan_load(struct agent *a, const char *path);
  * are the caller's to free; NULL when out of memory. */
 char **plan_env(const struct plan *pl, const struct plan_test *t, char ***owned);
 
+/* agent_root.c: the plan's roots (after modules are loaded: virtio_blk
+ * may be one). A root that cannot be prepared is said on the console; its
+ * tests then fail to start, which the host reports. */
+void roots_prepare(struct agent *a);
+/* Kernel stacks of every task in session sid, as text for the host. */
+void roots_dump_stacks(struct agent *a, unsigned int test, pid_t sid);
+
 /* agent_san.c: sanitizer logs, one directory per test. */
 int san_prepare(const struct plan_test *t);
 void san_forward(struct agent *a, const struct plan_test *t);
+/* Names of the test's sanitizer logs changed after `since` (wall clock),
+ * comma-separated into out: the reports of one test_progs subtest. */
+void san_since(const struct plan_test *t, const struct timespec *since, char *out, size_t size);
 
 /* agent_run.c: one test, from fork to result frame and cleanup. */
 void run_test(struct agent *a, const struct plan_test *t);

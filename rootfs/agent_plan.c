@@ -5,6 +5,11 @@
  *   env KEY=VALUE                              any number; for every test
  *   tenv KEY=VALUE                             for the next test line only
  *   test <timeout_s> <name> <path> [args...]   one per test, in run order
+ *   topt root=DIR | cwd=DIR | parse=test_progs | subtimeout=S
+ *                                              for the next test line only
+ *   disk <dev> <dir>                           mount /dev/<dev> (ext4, read-only)
+ *                                              at dir, as a root tests chroot into
+ *   root <dir>                                 dir (in the initramfs) as such a root
  *
  * Every test also gets ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS with a
  * log_path in its own directory (agent_san.c), appended to any value the
@@ -85,6 +90,11 @@ static int add_test(struct plan *pl, char **words, size_t n)
 	t->nenv = pl->npending;
 	pl->pending_env = NULL;
 	pl->npending = 0;
+	t->root = pl->pending_opt.root;
+	t->cwd = pl->pending_opt.cwd;
+	t->tprogs = pl->pending_opt.tprogs;
+	t->subtimeout_s = pl->pending_opt.subtimeout_s;
+	memset(&pl->pending_opt, 0, sizeof(pl->pending_opt));
 	pl->ntests++;
 	return 0;
 nomem:
@@ -95,6 +105,61 @@ nomem:
 	free(t->name);
 	free(t->path);
 	return -ENOMEM;
+}
+
+/* "root=DIR", "cwd=DIR", "parse=test_progs", "subtimeout=S". */
+static int add_opt(struct plan *pl, const char *kv)
+{
+	struct plan_test *o = &pl->pending_opt;
+	char **slot = NULL;
+	char *end;
+
+	if (!strncmp(kv, "root=", 5) && kv[5] == '/')
+		slot = &o->root;
+	else if (!strncmp(kv, "cwd=", 4) && kv[4] == '/')
+		slot = &o->cwd;
+	if (slot) {
+		free(*slot);
+		*slot = strdup(strchr(kv, '=') + 1);
+		return *slot ? 0 : -ENOMEM;
+	}
+	if (!strcmp(kv, "parse=test_progs")) {
+		o->tprogs = true;
+		return 0;
+	}
+	if (!strncmp(kv, "subtimeout=", 11)) {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(kv + 11, &end, 10);
+		if (errno || *end || end == kv + 11 || v > MAX_TIMEOUT_S)
+			return -EINVAL;
+		o->subtimeout_s = (unsigned int)v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int add_root(struct plan *pl, const char *dev, const char *dir)
+{
+	struct plan_root *r;
+
+	if (dir[0] != '/' || (dev && (strchr(dev, '/') || strncmp(dev, "vd", 2))))
+		return -EINVAL;
+	r = realloc(pl->roots, (pl->nroots + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	pl->roots = r;
+	r = &pl->roots[pl->nroots];
+	r->dev = dev ? strdup(dev) : NULL;
+	r->dir = strdup(dir);
+	if (!r->dir || (dev && !r->dev)) {
+		free(r->dev);
+		free(r->dir);
+		return -ENOMEM;
+	}
+	pl->nroots++;
+	return 0;
 }
 
 static int parse_line(struct agent *a, char *line)
@@ -123,6 +188,12 @@ static int parse_line(struct agent *a, char *line)
 	}
 	if (n && !strcmp(words[0], "test"))
 		return add_test(&a->plan, words + 1, n - 1);
+	if (n == 2 && !strcmp(words[0], "topt"))
+		return add_opt(&a->plan, words[1]);
+	if (n == 3 && !strcmp(words[0], "disk"))
+		return add_root(&a->plan, words[1], words[2]);
+	if (n == 2 && !strcmp(words[0], "root"))
+		return add_root(&a->plan, NULL, words[1]);
 	return -EINVAL;
 }
 

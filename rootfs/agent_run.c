@@ -6,6 +6,7 @@
  * the agent also reaps every orphan the kernel reparents to it.
  */
 #include "agent.h"
+#include "tprogs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define KILL_GRACE_MS 10000 /* a SIGKILLed test still running: stuck in the kernel */
@@ -38,6 +42,15 @@ struct test_state {
 	char line[256];        /* the output line being received */
 	char skip_reason[256]; /* the last "SKIP: " line, without the prefix */
 	char last_line[256];   /* the last non-empty line */
+	/* parse=test_progs: the subtests as they end. */
+	unsigned int subs;     /* leaf results sent (KTAP numbers of the subtests) */
+	uint64_t mark_ms;      /* when the last one ended (or the test started) */
+	struct timespec mark_real; /* the same on the wall clock (sanitizer log mtimes) */
+	unsigned int cur_num;  /* test_progs' number of the test running now */
+	bool cur_has_subs;     /* it printed subtest results */
+	char running[160];     /* what the watchdog last named */
+	char window_line[256]; /* the last output line since the mark */
+	bool sub_timed_out;
 };
 
 /* "SIGSEGV": the name the host prints next to the number. */
@@ -52,6 +65,23 @@ static const char *sig_name(int sig, char *buf, size_t n)
 	else
 		snprintf(buf, n, "unknown signal");
 	return buf;
+}
+
+/* The test's root becomes its mount namespace's root, the way switch_root
+ * does it (move the root's mount onto /, then chroot into it), not a bare
+ * chroot: the kernel refuses a chrooted process a user namespace, and BPF
+ * token tests make one. The agent's own namespace stays as it is. */
+static int enter_root(const char *root)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -1;
+	/* A mount of its own (a directory of the initramfs is none), with
+	 * what is mounted under it. */
+	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) || chdir(root))
+		return -1;
+	if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
+		return -1;
+	return 0;
 }
 
 static __attribute__((noreturn)) void child(const struct plan_test *t, int out, char **env)
@@ -72,11 +102,42 @@ static __attribute__((noreturn)) void child(const struct plan_test *t, int out, 
 	dup2(out, STDOUT_FILENO);
 	dup2(out, STDERR_FILENO);
 	close(out);
-	if (chdir("/tmp") && chdir("/"))
+	if (t->root && enter_root(t->root)) {
+		dprintf(STDOUT_FILENO, "kta-agent: cannot enter the root `%s`: %s\n", t->root, strerror(errno));
 		_exit(EXIT_EXEC);
+	}
+	if (t->cwd ? chdir(t->cwd) != 0 : chdir("/tmp") && chdir("/")) {
+		dprintf(STDOUT_FILENO, "kta-agent: cannot enter `%s`: %s\n", t->cwd ? t->cwd : "/tmp", strerror(errno));
+		_exit(EXIT_EXEC);
+	}
 	execve(t->path, t->argv, env);
 	dprintf(STDOUT_FILENO, "kta-agent: cannot execute `%s`: %s\n", t->path, strerror(errno));
 	_exit(EXIT_EXEC);
+}
+
+/* A pseudo-terminal as a pipe: fds[0] the master (read), fds[1] the
+ * slave (the child's stdout), raw so that "\n" stays "\n". */
+static int open_pty(int fds[2])
+{
+	struct termios tio;
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), sl;
+
+	if (m < 0)
+		return -1;
+	if (grantpt(m) || unlockpt(m) || (sl = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		int e = errno;
+
+		close(m);
+		errno = e;
+		return -1;
+	}
+	if (!tcgetattr(sl, &tio)) {
+		cfmakeraw(&tio);
+		tcsetattr(sl, TCSANOW, &tio);
+	}
+	fds[0] = m;
+	fds[1] = sl;
+	return 0;
 }
 
 static int spawn(struct agent *a, struct test_state *s)
@@ -92,10 +153,21 @@ static int spawn(struct agent *a, struct test_state *s)
 		agent_diag(a, "cannot create the sanitizer log directory of test %u: %s",
 			   s->t->num, strerror(-err));
 	err = 0;
+	/* test_progs' output through a terminal, as on BPF CI's serial
+	 * console: stdio buffers it by line, so each result comes when the
+	 * subtest ends, and a forked child's exit() cannot flush a copy of
+	 * the parent's unwritten buffer a second time. */
+	if (s->t->tprogs && open_pty(pipefd)) {
+		agent_diag(a, "test %u: no pseudo-terminal (%s): its output goes through a pipe, block-buffered",
+			   s->t->num, strerror(errno));
+	} else if (s->t->tprogs) {
+		goto forked;
+	}
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		err = -errno;
 		goto out;
 	}
+forked:
 	s->start_ms = clock_ms(CLOCK_MONOTONIC);
 	pid = fork();
 	if (pid == 0)
@@ -126,8 +198,72 @@ static void copy_line(char *dst, size_t n, const char *src)
 	dst[i] = '\0';
 }
 
+static void set_mark(struct test_state *s)
+{
+	s->mark_ms = clock_ms(CLOCK_MONOTONIC);
+	clock_gettime(CLOCK_REALTIME, &s->mark_real);
+	s->window_line[0] = '\0';
+}
+
+/* One subtest's result, as a `sub` frame and a console marker, so that a
+ * kernel splat between two markers belongs to the subtest that ended at
+ * the second. status: pass, fail, skip, timeout. */
+static void send_sub(struct agent *a, struct test_state *s, const char *name, const char *status,
+		     const char *reason, const char *tp_num)
+{
+	char san[512], res[2048];
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
+	bool ok = !strcmp(status, "pass") || !strcmp(status, "skip");
+
+	san_since(s->t, &s->mark_real, san, sizeof(san));
+	s->subs++;
+	snprintf(res, sizeof(res), "%u\n%s %u %s%s%s\nstatus=%s\nduration_ms=%llu\ntp=%s\npid=%d\n%s%s%s%s%s",
+		 s->t->num, ok ? "ok" : "not ok", s->subs, name, !strcmp(status, "skip") ? " # SKIP " : "",
+		 !strcmp(status, "skip") ? reason : "", status, (unsigned long long)(now - s->mark_ms), tp_num,
+		 (int)s->pid, san[0] ? "san=" : "", san, san[0] ? "\n" : "", reason[0] ? "reason=" : "", reason);
+	port_send(&a->port, REC_SUB, res, strlen(res));
+	sys_kmsg(a, "kta: sub %u %u", s->t->num, s->subs);
+	set_mark(s);
+}
+
+static void tprogs_line(struct agent *a, struct test_state *s, const char *line, size_t len)
+{
+	struct tp_line tp;
+	char num[32];
+
+	tprogs_parse(line, len, &tp);
+	switch (tp.kind) {
+	case TP_SUBTEST:
+	case TP_TEST:
+		if (tp.test_num != s->cur_num) {
+			s->cur_num = tp.test_num;
+			s->cur_has_subs = false;
+		}
+		if (tp.kind == TP_SUBTEST)
+			s->cur_has_subs = true;
+		else if (s->cur_has_subs) /* the subtests' summary */
+			break;
+		snprintf(num, sizeof(num), tp.sub_num ? "%u/%u" : "%u", tp.test_num, tp.sub_num);
+		send_sub(a, s, tp.name,
+			 tp.result == TP_FAIL ? "fail" : tp.result == TP_OK ? "pass" : "skip",
+			 tp.result == TP_NOT_BUILT ? "not built (its BPF object failed to compile for this kernel)"
+			 : tp.result == TP_SKIP ? (s->window_line[0] ? s->window_line : "skipped by the test")
+						 : "",
+			 num);
+		s->running[0] = '\0';
+		break;
+	case TP_WATCHDOG:
+		snprintf(s->running, sizeof(s->running), "%s", tp.name);
+		break;
+	case TP_NONE:
+	case TP_SUMMARY:
+	default:
+		break;
+	}
+}
+
 /* A complete output line: remember it for the skip reason. */
-static void end_line(struct test_state *s)
+static void end_line(struct agent *a, struct test_state *s)
 {
 	char *p = s->line, *end = s->line + s->line_len;
 
@@ -135,19 +271,24 @@ static void end_line(struct test_state *s)
 	s->line_len = 0;
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		*--end = '\0';
+	if (s->t->tprogs)
+		tprogs_line(a, s, p, (size_t)(end - p));
 	if (!strncmp(p, "SKIP: ", 6))
 		copy_line(s->skip_reason, sizeof(s->skip_reason), p + 6);
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p)
+	if (*p) {
 		copy_line(s->last_line, sizeof(s->last_line), p);
+		if (*p != '#')
+			copy_line(s->window_line, sizeof(s->window_line), p);
+	}
 }
 
-static void track_lines(struct test_state *s, const char *buf, size_t n)
+static void track_lines(struct agent *a, struct test_state *s, const char *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n')
-			end_line(s);
+			end_line(a, s);
 		else if (s->line_len + 1 < sizeof(s->line))
 			s->line[s->line_len++] = buf[i];
 	}
@@ -185,15 +326,18 @@ static void read_output(struct agent *a, struct test_state *s)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
+		/* A terminal's master reads EIO once every slave is closed. */
 		if (n <= 0) {
 			if (s->line_len)
-				end_line(s);
+				end_line(a, s);
 			close(s->out_fd);
 			s->out_fd = -1;
 			return;
 		}
-		track_lines(s, chunk + hdr, (size_t)n);
+		/* Forwarded first: a subtest's output reaches the host before
+		 * its result. */
 		forward(a, s, chunk, hdr, (size_t)n);
+		track_lines(a, s, chunk + hdr, (size_t)n);
 	}
 }
 
@@ -238,18 +382,43 @@ static int step_ms(const struct agent *a, int timeout)
 	return a->sig_fd >= 0 || (timeout >= 0 && timeout < 100) ? timeout : 100;
 }
 
+/* A subtest past its own deadline: its tasks' kernel stacks, its result
+ * (named by test_progs' watchdog when it spoke), then the test's kill. */
+static void sub_timeout(struct agent *a, struct test_state *s)
+{
+	char name[200], reason[128];
+
+	if (s->running[0])
+		snprintf(name, sizeof(name), "%s", s->running);
+	else
+		snprintf(name, sizeof(name), "after-#%u-%u", s->cur_num, s->subs);
+	snprintf(reason, sizeof(reason), "no result within its %u s subtest timeout", s->t->subtimeout_s);
+	port_sendf(&a->port, REC_OUT, "%u\nkta-agent: %s: %s; the kernel stacks of the test's tasks:\n", s->t->num,
+		   name, reason);
+	roots_dump_stacks(a, s->t->num, s->pid);
+	send_sub(a, s, name, "timeout", reason, "?");
+	s->sub_timed_out = true;
+}
+
 static void wait_test(struct agent *a, struct test_state *s)
 {
-	uint64_t deadline = s->t->timeout_s ? s->start_ms + 1000ull * s->t->timeout_s : 0;
+	uint64_t end = s->t->timeout_s ? s->start_ms + 1000ull * s->t->timeout_s : 0;
 
+	set_mark(s);
 	while (!s->exited) {
 		struct pollfd pfd[2] = { { a->sig_fd, POLLIN, 0 }, { s->out_fd, POLLIN, 0 } };
+		uint64_t sub_end = s->t->subtimeout_s && !s->timed_out ? s->mark_ms + 1000ull * s->t->subtimeout_s : 0;
+		uint64_t deadline = sub_end && (!end || sub_end < end) ? sub_end : end;
 		int timeout = poll_ms(deadline);
 
 		if (timeout == 0 && !s->timed_out) {
+			if (deadline == sub_end)
+				sub_timeout(a, s);
+			else
+				roots_dump_stacks(a, s->t->num, s->pid);
 			s->timed_out = true;
 			kill_group(s);
-			deadline = clock_ms(CLOCK_MONOTONIC) + KILL_GRACE_MS;
+			end = clock_ms(CLOCK_MONOTONIC) + KILL_GRACE_MS;
 			continue;
 		}
 		if (timeout == 0) {
@@ -341,7 +510,12 @@ static void send_result(struct agent *a, const struct test_state *s)
 	char res[1024];
 	int len;
 
-	if (s->timed_out || s->stuck) {
+	if (s->sub_timed_out) {
+		len = snprintf(res, sizeof(res), "not ok %u %s # TIMEOUT %us (a subtest)\nstatus=timeout\n"
+			       "timeout=%u\nsubtimeout=%u\n", n, t->name, t->subtimeout_s, t->timeout_s,
+			       t->subtimeout_s);
+		a->tally.fail++;
+	} else if (s->timed_out || s->stuck) {
 		len = snprintf(res, sizeof(res), "not ok %u %s # TIMEOUT %us\nstatus=timeout\n"
 			       "timeout=%u\n", n, t->name, t->timeout_s, t->timeout_s);
 		a->tally.fail++;

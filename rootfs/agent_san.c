@@ -82,3 +82,31 @@ void san_forward(struct agent *a, const struct plan_test *t)
 	}
 	closedir(d);
 }
+
+void san_since(const struct plan_test *t, const struct timespec *since, char *out, size_t size)
+{
+	char dir[64];
+	size_t len = 0;
+	struct dirent *de;
+	DIR *d;
+
+	out[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/%u", AGENT_SAN_DIR, t->num);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char path[512];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) || st.st_mtim.tv_sec < since->tv_sec ||
+		    (st.st_mtim.tv_sec == since->tv_sec && st.st_mtim.tv_nsec < since->tv_nsec))
+			continue;
+		if (len + strlen(de->d_name) + 2 >= size)
+			break;
+		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "," : "", de->d_name);
+	}
+	if (d)
+		closedir(d);
+}

@@ -159,10 +159,11 @@ static void test_index(void)
 
 	kfrag_parse("CONFIG_EXT4=y\nCONFIG_NET=y\n# CONFIG_HIDDEN is not set\nCONFIG_NOPE=y\nCONFIG_BLOCK=y\n",
 		    "t", &want, err, sizeof(err));
-	CHECK_EQ_INT(kcheck_unknown(&want, &ix, &r), 1, "one unknown option");
+	CHECK_EQ_INT(kcheck_unknown(&want, &ix, &r, NULL), 1, "one unknown option");
 	CHECK(r.data && strstr(r.data, "CONFIG_NOPE (t:4): no such option"), "named with fragment and line");
 	buf_free(&r);
-	CHECK_EQ_INT(kcheck_survival(&want, cfg, &ix, &r), 4, "four did not survive (NET did)");
+	CHECK_EQ_INT(kcheck_survival(&want, cfg, &ix, &r, NULL), 3,
+		     "three did not survive (NET did; NOPE is unknown: kcheck_unknown says so)");
 	CHECK(r.data && strstr(r.data, "CONFIG_EXT4=y (t:1)") && strstr(r.data, "unmet: BLOCK  (BLOCK is not set)"),
 	      "the unmet dependency of a dropped option");
 	CHECK(r.data && strstr(r.data, "selected by SEL=y"), "an option that stayed set: who selects it");
@@ -170,6 +171,25 @@ static void test_index(void)
 	if (unit_failed)
 		printf("# report:\n%s", r.data ? r.data : "");
 	buf_free(&r);
+	/* The same options from a fragment kta does not own: reported apart,
+	 * not counted. */
+	for (size_t i = 0; i < want.n; i++)
+		want.v[i].advisory = strcmp(want.v[i].sym, "EXT4") != 0;
+	{
+		struct buf adv = { 0 };
+
+		CHECK_EQ_INT(kcheck_unknown(&want, &ix, &r, &adv), 0, "an advisory unknown option is not counted");
+		CHECK(adv.data && strstr(adv.data, "CONFIG_NOPE (t:4)") && !r.data, "but reported apart");
+		buf_free(&adv);
+		CHECK_EQ_INT(kcheck_survival(&want, cfg, &ix, &r, &adv), 1, "only the strict EXT4 counts");
+		CHECK(r.data && strstr(r.data, "CONFIG_EXT4=y") && !strstr(r.data, "HIDDEN"), "strict report");
+		CHECK(adv.data && strstr(adv.data, "CONFIG_HIDDEN") && !strstr(adv.data, "CONFIG_EXT4"),
+		      "advisory report");
+		buf_free(&adv);
+		buf_free(&r);
+		CHECK_EQ_INT(kcheck_survival(&want, cfg, &ix, &r, NULL), 1, "NULL: advisory ones dropped");
+		buf_free(&r);
+	}
 	kopts_free(&want);
 	kindex_free(&ix);
 	rm_rf(dir);

@@ -1,0 +1,793 @@
+/* `kta selftests build`, step by step (selftests.h): the kernel first (its
+ * BTF decides vmlinux.h, its build gives the test modules), then the tree:
+ * a hard-link snapshot with the series applied, in a workspace of its own
+ * ($KTA_CACHE/stbuild/<hash>-<arch>/: src/ and out/, kept between builds
+ * so a one-file change rebuilds one file), then `make test_progs` inside
+ * the toolchain root, then the payload root and its ext4 image, published
+ * as $KTA_CACHE/selftests/<key>/ with one rename.
+ *
+ * The key is everything that decides the payload: the tree's identity,
+ * the series, the toolchain root and its versions, ASAN, the arch, and the
+ * kernel (its BTF and test modules).
+ */
+#include "dirlock.h"
+#include "kbuild.h"
+#include "kernel.h"
+#include "ksource.h"
+#include "libs.h"
+#include "log.h"
+#include "modules.h"
+#include "patches.h"
+#include "pathf.h"
+#include "selftests.h"
+#include "sha256.h"
+#include "spawn.h"
+#include "sysroot.h"
+#include "troot.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Changing how the payload is made changes this: every entry is stale. */
+#define ST_FORMAT "kta-selftests-3"
+#define BUILD_SPACE (4ull << 30)
+
+/* The applets the tests' shell commands use (SYS(), system()): busybox
+ * provides them in the payload; a test needing the real iproute2 or
+ * iptables fails there the way it would on a minimal root. */
+static const char *const applets[] = {
+	"sh", "ash", "cat", "cp", "echo", "false", "grep", "head", "ip", "kill", "ls", "mkdir", "mount",
+	"mv", "ping", "ps", "rm", "sed", "sleep", "sysctl", "tail", "tee", "true", "umount", "wc", "awk",
+	"ln", "chmod", "dd", "printf", "test", "[", "env", "id", "uname", "tc", NULL,
+};
+/* Mount points the agent fills (proc, sys, dev, tmp, the bpffs) and what
+ * the tests expect to exist. */
+static const char *const dirs[] = {
+	"proc", "sys", "dev", "tmp", "mnt", "run", "root", "etc", "var/tmp", "bin", "usr/bin", "sbin", NULL,
+};
+/* Files of the build's output the tests open by name from their working
+ * directory, beside test_progs and the BPF objects. */
+static const char *const extras[] = {
+	"urandom_read", "liburandom_read.so", "uprobe_multi", "sign-file", "xdp_synproxy", "ima_setup.sh",
+	"verify_sig_setup.sh", "btf_dump_test_case_*.c", NULL,
+};
+
+struct stb {
+	const struct st_opts *o;
+	const struct arch_profile *arch;
+	struct troot root;
+	char cache[PATH_MAX];
+	char tree[PATH_MAX], srcloc[PATH_MAX + 16], identity[512], kversion[96];
+	char ws[PATH_MAX], src[PATH_MAX], out[PATH_MAX], art[PATH_MAX];
+	char btf[PATH_MAX];          /* the kernel's BTF (kta's vmlinux.btf, or extracted) */
+	char testmods[PATH_MAX];     /* the kernel entry's testmods/, or "" */
+	char kernel_id[256];
+	struct patch_series series;
+	bool have_series;
+	char patches_sha[65];
+	char **prefix;
+};
+
+static void stb_free(struct stb *b)
+{
+	troot_argv_free(b->prefix);
+	if (b->have_series)
+		patch_series_free(&b->series);
+}
+
+static int default_artifacts(struct stb *b)
+{
+	char stamp[32], rel[PATH_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (b->o->artifacts)
+		err = pathf(rel, sizeof(rel), "%s", b->o->artifacts);
+	else
+		err = pathf(rel, sizeof(rel), "kta-out/selftests-%s-%s-%d", stamp, b->arch->name, (int)getpid());
+	err = err ?: mkdir_p(rel, 0755);
+	if (err)
+		return pr_err("cannot create the artifacts directory `%s`: %s", rel, strerror(-err)), err;
+	if (!realpath(rel, b->art))
+		return -errno;
+	return 0;
+}
+
+static int sha256_of(const char *path, char hex[65])
+{
+	return sha256_file(path, hex);
+}
+
+/* The kernel: kta's selftests kernel of the same tree and series, or a
+ * Debian or given image with its BTF taken from the image. */
+static int resolve_kernel(struct stb *b, struct st_result *res)
+{
+	const struct st_opts *o = b->o;
+	char hex[65];
+	int err;
+
+	if (!o->kernel_path && !o->kernel_version) {
+		struct kbuild_opts ko = {
+			.arch = b->arch, .tree = o->tree, .source = o->source, .patches = o->patches,
+			.fragments = KBUILD_SELFTESTS_FRAGMENT, .jobs = o->jobs, .progress = o->progress,
+			.troot = &b->root,
+		};
+		struct kbuild_result kr;
+		char kart[PATH_MAX];
+
+		if (pathf(kart, sizeof(kart), "%s/kernel", b->art))
+			return -ENAMETOOLONG;
+		ko.artifacts = kart;
+		err = kbuild_run(&ko, &kr);
+		if (err)
+			return err;
+		if (!kr.btf[0])
+			return pr_err("the kernel entry %s has no vmlinux.btf (built by an older kta?): rebuild "
+				      "it with --force", kr.image), -ESTALE;
+		snprintf(res->kernel, sizeof(res->kernel), "%s", kr.image);
+		snprintf(res->kernel_config, sizeof(res->kernel_config), "%s", kr.config);
+		snprintf(b->btf, sizeof(b->btf), "%s", kr.btf);
+		snprintf(b->testmods, sizeof(b->testmods), "%s", kr.testmods);
+		snprintf(b->kernel_id, sizeof(b->kernel_id), "kta:%s", kr.key);
+		res->kernel_ms = kr.cached ? 0 : kr.build_ms;
+		{
+			cleanup_free char *info = NULL;
+			cleanup_buf struct buf ib = { 0 };
+			char ver[96] = "";
+
+			info = xasprintf("%.*s/build.info", (int)(strrchr(kr.image, '/') - kr.image), kr.image);
+			if (info && !read_file(info, &ib, 64 << 10) && ib.data)
+				kconfig_get(ib.data, "version", ver, sizeof(ver));
+			snprintf(res->kernel_version, sizeof(res->kernel_version), "%s", ver);
+			snprintf(res->kernel_desc, sizeof(res->kernel_desc), "kta-built %s selftests kernel (key %.12s)",
+				 ver, kr.key);
+		}
+		return 0;
+	}
+	{
+		struct kernel k = { 0 };
+
+		if (o->kernel_path)
+			err = kernel_from_path(b->arch, o->kernel_path, &k);
+		else
+			err = kernel_fetch(b->arch, o->kernel_version, o->flavour, &k);
+		if (err)
+			return err;
+		snprintf(res->kernel, sizeof(res->kernel), "%s", k.image);
+		snprintf(res->kernel_config, sizeof(res->kernel_config), "%s", k.config);
+		snprintf(res->kernel_version, sizeof(res->kernel_version), "%s", k.version);
+		snprintf(res->kernel_desc, sizeof(res->kernel_desc), "%s", k.source);
+		kernel_free(&k);
+	}
+	/* A kta build entry keeps its BTF beside the image. */
+	{
+		cleanup_free char *beside = xasprintf("%.*s/vmlinux.btf", (int)(strrchr(res->kernel, '/') - res->kernel),
+						      res->kernel);
+		cleanup_free char *mods = xasprintf("%.*s/testmods", (int)(strrchr(res->kernel, '/') - res->kernel),
+						    res->kernel);
+
+		if (beside && path_exists(beside)) {
+			snprintf(b->btf, sizeof(b->btf), "%s", beside);
+			if (mods && path_exists(mods))
+				snprintf(b->testmods, sizeof(b->testmods), "%s", mods);
+		}
+	}
+	if (!b->btf[0]) {
+		err = sha256_of(res->kernel, hex);
+		if (err)
+			return err;
+		if (pathf(b->btf, sizeof(b->btf), "%s/btf/%s.btf", b->cache, hex))
+			return -ENAMETOOLONG;
+		if (!path_exists(b->btf)) {
+			cleanup_free char *dir = xasprintf("%s/btf", b->cache);
+
+			err = dir ? mkdir_p(dir, 0755) : -ENOMEM;
+			err = err ?: st_image_btf(res->kernel, b->btf);
+			if (err)
+				return err;
+		}
+	}
+	err = sha256_of(b->btf, hex);
+	if (err)
+		return pr_err("cannot read `%s`: %s", b->btf, strerror(-err)), err;
+	snprintf(b->kernel_id, sizeof(b->kernel_id), "btf:%s%s%s", hex, b->testmods[0] ? " testmods:" : "",
+		 b->testmods[0] ? b->testmods : "");
+	return 0;
+}
+
+static int resolve_tree(struct stb *b)
+{
+	const struct st_opts *o = b->o;
+	cleanup_free char *mk = NULL;
+	int err;
+
+	if (o->tree && o->source)
+		return pr_err("--tree and --source exclude each other"), -EINVAL;
+	if (o->tree) {
+		if (!realpath(o->tree, b->tree))
+			return pr_err("`%s` is not a kernel tree: %s", o->tree, strerror(errno)), -EINVAL;
+		snprintf(b->srcloc, sizeof(b->srcloc), "tree:%s", b->tree);
+	} else {
+		const char *src = o->source ? o->source : KBUILD_DEFAULT_SOURCE;
+		struct ksource ks;
+
+		if (strncmp(src, "debian:", 7))
+			return pr_err("unknown --source `%s` (expected debian:VERSION)", src), -EINVAL;
+		err = ksource_fetch(src + 7, &ks);
+		if (err)
+			return err;
+		snprintf(b->tree, sizeof(b->tree), "%s", ks.dir);
+		snprintf(b->srcloc, sizeof(b->srcloc), "debian:%s", ks.package);
+		snprintf(b->identity, sizeof(b->identity), "%s", ks.identity);
+	}
+	err = kbuild_check_tree(b->tree, b->arch->kbuild_srcarch, b->kversion, sizeof(b->kversion));
+	if (err)
+		return err;
+	mk = xasprintf("%s/tools/testing/selftests/bpf/Makefile", b->tree);
+	if (!mk)
+		return -ENOMEM;
+	if (!path_exists(mk))
+		return pr_err("kernel tree `%s` (%s) has no BPF selftests (tools/testing/selftests/bpf/Makefile)",
+			      b->tree, b->kversion), ST_ENOSELFTESTS;
+	if (o->tree)
+		err = kbuild_tree_identity(b->tree, b->identity, sizeof(b->identity));
+	return err;
+}
+
+static void key_of(const struct stb *b, char hex[65])
+{
+	const char *parts[][2] = {
+		{ "format", ST_FORMAT },           { "tree", b->identity },
+		{ "patches", b->patches_sha },     { "toolchain", b->root.name },
+		{ "versions", b->root.versions },  { "asan", b->o->asan ? "1" : "0" },
+		{ "arch", b->arch->name },         { "kernel", b->kernel_id },
+	};
+	struct sha256 h;
+
+	sha256_init(&h);
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		sha256_update(&h, parts[i][0], strlen(parts[i][0]) + 1);
+		sha256_update(&h, parts[i][1], strlen(parts[i][1]) + 1);
+	}
+	sha256_hex(&h, hex);
+}
+
+static int fill_result(const char *dir, struct st_result *res)
+{
+	int err = pathf(res->dir, sizeof(res->dir), "%s", dir);
+
+	err = err ?: pathf(res->root, sizeof(res->root), "%s/root", dir);
+	err = err ?: pathf(res->image, sizeof(res->image), "%s/payload.ext4", dir);
+	if (err)
+		return err;
+	return path_exists(res->image) ? 0 : -ENOENT;
+}
+
+int st_entry_load(const char *dir, struct st_result *res)
+{
+	cleanup_free char *path = path_join(dir, "selftests.info");
+	cleanup_buf struct buf info = { 0 };
+	char v[64];
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	err = read_file(path, &info, 64 << 10);
+	if (err || !info.data)
+		return -ENOENT;
+	err = fill_result(dir, res);
+	if (err)
+		return err;
+	kconfig_get(info.data, "key", res->key, sizeof(res->key));
+	kconfig_get(info.data, "kernel", res->kernel, sizeof(res->kernel));
+	kconfig_get(info.data, "kernel_config", res->kernel_config, sizeof(res->kernel_config));
+	kconfig_get(info.data, "kernel_desc", res->kernel_desc, sizeof(res->kernel_desc));
+	kconfig_get(info.data, "kernel_version", res->kernel_version, sizeof(res->kernel_version));
+	kconfig_get(info.data, "tree_desc", res->tree_desc, sizeof(res->tree_desc));
+	if (!kconfig_get(info.data, "payload_bytes", v, sizeof(v)))
+		res->payload_bytes = strtoull(v, NULL, 10);
+	if (!kconfig_get(info.data, "build_ms", v, sizeof(v)))
+		res->build_ms = strtoull(v, NULL, 10);
+	res->testmods = !kconfig_get(info.data, "testmods", v, sizeof(v)) && !strcmp(v, "yes");
+	return 0;
+}
+
+int st_test_names(const struct st_result *res, struct buf *out)
+{
+	cleanup_free char *path = path_join(res->dir, "tests.txt");
+
+	return path ? read_file(path, out, 1 << 20) : -ENOMEM;
+}
+
+/* src/ of the workspace: the tree's snapshot with the series, reused while
+ * both are the same (the same code path as `kta kernel build`'s). */
+static int prepare_src(struct stb *b)
+{
+	cleanup_buf struct buf old = { 0 }, changed = { 0 };
+	cleanup_free char *idpath = path_join(b->ws, "src.id");
+	cleanup_free char *id = xasprintf("%s\n%s\n", b->identity, b->patches_sha);
+	int err;
+
+	if (!idpath || !id)
+		return -ENOMEM;
+	if (!read_file(idpath, &old, 4096) && old.data && !strcmp(old.data, id) && path_exists(b->src))
+		return 0;
+	unlink(idpath);
+	err = kbuild_snapshot_diverged(b->tree, b->src, &changed);
+	if (err)
+		return pr_err("cannot read the snapshot `%s`: %s", b->src, strerror(-err)), err;
+	pr_info("snapshotting %s", b->tree);
+	err = kbuild_snapshot(b->tree, b->src);
+	if (err)
+		return err;
+	if (b->have_series) {
+		char patch_art[PATH_MAX];
+		struct patch_opts po = { 0 };
+
+		if (pathf(patch_art, sizeof(patch_art), "%s/patches", b->art))
+			return -ENAMETOOLONG;
+		po.artifacts = patch_art;
+		err = patches_apply(b->src, &b->series, &po);
+		if (err >= 0)
+			kbuild_print_patches(&b->series);
+		if (err > 0) {
+			pr_err("the patch series `%s` does not apply to %s (%s)", b->series.path, b->tree, b->kversion);
+			return KBUILD_ECONFLICT;
+		}
+		if (err < 0)
+			return err;
+	}
+	err = kbuild_snapshot_refresh(b->tree, b->src, &changed);
+	return err ?: write_file_atomic(idpath, id, strlen(id), 0644);
+}
+
+/* The kernel's BTF in the workspace, rewritten only when it changed: its
+ * mtime is what tells make to regenerate vmlinux.h. */
+static int place_btf(struct stb *b, char *path, size_t size)
+{
+	cleanup_buf struct buf want = { 0 }, have = { 0 };
+	int err;
+
+	if (pathf(path, size, "%s/vmlinux.btf", b->ws))
+		return -ENAMETOOLONG;
+	err = read_file(b->btf, &want, 256 << 20);
+	if (err)
+		return err;
+	if (!read_file(path, &have, 256 << 20) && have.len == want.len && !memcmp(have.data, want.data, want.len))
+		return 0;
+	return write_file_atomic(path, want.data, want.len, 0644);
+}
+
+static int run_make(struct stb *b, const char *btf, const char *log)
+{
+	const bool cross = arch_is_native(b->arch) != 1;
+	char *argv[40];
+	size_t n = 0;
+	cleanup_free char *dir = xasprintf("%s/tools/testing/selftests/bpf", b->src);
+	cleanup_free char *output = xasprintf("OUTPUT=%s/", b->out);
+	cleanup_free char *vbtf = xasprintf("VMLINUX_BTF=%s", btf);
+	cleanup_free char *clang = xasprintf("CLANG=clang-%s", b->root.llvm);
+	cleanup_free char *llc = xasprintf("LLC=llc-%s", b->root.llvm);
+	cleanup_free char *strip = xasprintf("LLVM_STRIP=llvm-strip-%s", b->root.llvm);
+	cleanup_free char *objcopy = xasprintf("LLVM_OBJCOPY=llvm-objcopy-%s", b->root.llvm);
+	cleanup_free char *arch = xasprintf("ARCH=%s", b->arch->kbuild_arch);
+	cleanup_free char *crossc = xasprintf("CROSS_COMPILE=%s", b->arch->cross_compile);
+	char jobs[32];
+
+	if (!dir || !output || !vbtf || !clang || !llc || !strip || !objcopy || !arch || !crossc)
+		return -ENOMEM;
+	snprintf(jobs, sizeof(jobs), "-j%u", b->o->jobs ? b->o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	argv[n++] = "make";
+	argv[n++] = "-C";
+	argv[n++] = dir;
+	argv[n++] = output;
+	argv[n++] = vbtf;
+	argv[n++] = clang;
+	argv[n++] = llc;
+	argv[n++] = strip;
+	argv[n++] = objcopy;
+	if (cross) {
+		argv[n++] = arch;
+		argv[n++] = crossc;
+	}
+	if (b->o->asan)
+		argv[n++] = "ASAN=1";
+	/* The test modules come from the kernel's build (they must match
+	 * it); LLVM's disassembler, libbfd and the docs are left out. A BPF
+	 * object the kernel's BTF cannot compile (a Debian kernel lacks some
+	 * structs) is skipped, and test_progs reports its tests as "not
+	 * built", instead of failing everything. */
+	argv[n++] = "TEST_KMODS=";
+	argv[n++] = "SKIP_LLVM=1";
+	argv[n++] = "SKIP_LIBBFD=1";
+	argv[n++] = "SKIP_DOCS=1";
+	argv[n++] = "BPF_STRICT_BUILD=0";
+	argv[n++] = jobs;
+	argv[n++] = "test_progs";
+	argv[n] = NULL;
+	pr_info("building test_progs%s for %s in the toolchain root (%s); log: %s", b->o->asan ? " (ASAN)" : "",
+		b->arch->name, b->root.versions, log);
+	return kbuild_make(argv, b->prefix, NULL, log, b->o->progress, "selftests build");
+}
+
+static int copy_into(const char *from, const char *dir)
+{
+	const char *base = strrchr(from, '/');
+	cleanup_free char *to = path_join(dir, base ? base + 1 : from);
+	struct stat st;
+
+	if (!to)
+		return -ENOMEM;
+	if (stat(from, &st) < 0)
+		return -errno;
+	return copy_file(from, to, st.st_mode & 0777);
+}
+
+static int copy_glob(const char *pattern, const char *dir, size_t *n)
+{
+	glob_t g;
+	int err = 0;
+
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; !err && i < g.gl_pathc; i++) {
+		err = copy_into(g.gl_pathv[i], dir);
+		*n += !err;
+	}
+	globfree(&g);
+	return err;
+}
+
+struct lib_sink {
+	const char *root;
+};
+
+static int add_lib(void *ctx, const char *guest, const char *host)
+{
+	struct lib_sink *s = ctx;
+	cleanup_free char *to = xasprintf("%s%s", s->root, guest);
+	char *slash;
+	int err;
+
+	if (!to)
+		return -ENOMEM;
+	slash = strrchr(to, '/');
+	*slash = '\0';
+	err = mkdir_p(to, 0755);
+	*slash = '/';
+	return err ?: copy_file(host, to, 0755);
+}
+
+/* tmp/root: the payload. */
+static int make_payload(struct stb *b, const char *root, size_t *nobjs)
+{
+	cleanup_free char *st = path_join(root, "selftests");
+	cleanup_free char *tp = xasprintf("%s/test_progs", b->out);
+	cleanup_free char *pat = NULL;
+	struct libset libs = { 0 };
+	struct lib_sink sink = { root };
+	char busybox[PATH_MAX];
+	int err = 0;
+
+	if (!st || !tp)
+		return -ENOMEM;
+	if (!path_exists(tp))
+		return pr_err("the build made no test_progs in `%s`", b->out), KBUILD_EBUILD;
+	for (size_t i = 0; !err && dirs[i]; i++) {
+		cleanup_free char *d = path_join(root, dirs[i]);
+
+		err = d ? mkdir_p(d, 0755) : -ENOMEM;
+	}
+	err = err ?: mkdir_p(st, 0755);
+	err = err ?: copy_into(tp, st);
+	pat = xasprintf("%s/*.bpf.o", b->out);
+	err = err ?: pat ? copy_glob(pat, st, nobjs) : -ENOMEM;
+	for (size_t i = 0; !err && extras[i]; i++) {
+		cleanup_free char *p = xasprintf("%s/%s", b->out, extras[i]);
+		size_t dummy = 0;
+
+		err = p ? copy_glob(p, st, &dummy) : -ENOMEM;
+	}
+	{
+		cleanup_free char *deny = xasprintf("%s/tools/testing/selftests/bpf/DENYLIST*", b->src);
+		size_t dummy = 0;
+
+		err = err ?: deny ? copy_glob(deny, st, &dummy) : -ENOMEM;
+	}
+	if (!err && b->testmods[0]) {
+		cleanup_free char *ko = xasprintf("%s/*.ko", b->testmods);
+		size_t nko = 0;
+
+		err = ko ? copy_glob(ko, st, &nko) : -ENOMEM;
+		if (!err)
+			pr_info("payload: %zu test module%s from the kernel's build", nko, nko == 1 ? "" : "s");
+	}
+	/* The loader and libraries from the root that built them. */
+	err = err ?: libs_resolve(&libs, b->arch, b->root.root, tp, add_lib, &sink);
+	for (size_t i = 0; !err && i < 3; i++) {
+		static const char *const more[] = { "urandom_read", "uprobe_multi", "sign-file" };
+		cleanup_free char *p = xasprintf("%s/%s", st, more[i]);
+
+		/* Helpers some tests exec: best effort (liburandom_read.so is
+		 * found beside them at run time). */
+		if (p && path_exists(p) && libs_resolve(&libs, b->arch, b->root.root, p, add_lib, &sink))
+			pr_warn("the libraries of %s are incomplete in the payload: tests that run it may fail",
+				more[i]);
+	}
+	libset_free(&libs);
+	err = err ?: sysroot_busybox(b->arch, busybox, sizeof(busybox));
+	if (!err) {
+		cleanup_free char *bb = xasprintf("%s/bin/busybox", root);
+
+		err = bb ? copy_file(busybox, bb, 0755) : -ENOMEM;
+		for (size_t i = 0; !err && applets[i]; i++) {
+			cleanup_free char *l = xasprintf("%s/bin/%s", root, applets[i]);
+
+			if (!l)
+				err = -ENOMEM;
+			else if (symlink("busybox", l) < 0 && errno != EEXIST)
+				err = -errno;
+		}
+	}
+	{
+		static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n", group[] = "root:x:0:\n";
+		cleanup_free char *pw = xasprintf("%s/etc/passwd", root), *gr = xasprintf("%s/etc/group", root);
+
+		err = err ?: pw && gr ? 0 : -ENOMEM;
+		err = err ?: write_file_atomic(pw, passwd, strlen(passwd), 0644);
+		err = err ?: write_file_atomic(gr, group, strlen(group), 0644);
+	}
+	return err;
+}
+
+/* root as an ext4 image, sized to fit with room for its metadata. The
+ * guest mounts it read-only: no journal. */
+static int make_image(const char *root, const char *image, uint64_t bytes)
+{
+	cleanup_buf struct buf out = { 0 };
+	char size[32];
+	char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-L", "kta-selftests", "-m", "0",
+			 "-E", "root_owner=0:0", "-d", (char *)root, (char *)image, size, NULL };
+	int st;
+
+	snprintf(size, sizeof(size), "%lluk", (unsigned long long)((bytes + bytes / 4 + (64 << 20)) >> 10));
+	st = spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, &out);
+	if (st)
+		return pr_err("mke2fs could not make `%s` (exit %d): %s", image, st, out.data ? out.data : ""), -EIO;
+	return 0;
+}
+
+static uint64_t du_bytes(const char *path)
+{
+	char *argv[] = { "du", "-sb", (char *)path, NULL };
+	cleanup_buf struct buf b = { 0 };
+
+	return spawn_run(argv, NULL, &b) || !b.data ? 0 : strtoull(b.data, NULL, 10);
+}
+
+/* DEFINE_TEST(name) lines of the generated prog_tests/tests.h. */
+static int write_test_names(const struct stb *b, const char *path)
+{
+	cleanup_free char *hdr = xasprintf("%s/tools/testing/selftests/bpf/prog_tests/tests.h", b->src);
+	cleanup_buf struct buf h = { 0 }, out = { 0 };
+	int err;
+
+	if (!hdr)
+		return -ENOMEM;
+	err = read_file(hdr, &h, 4 << 20);
+	if (err)
+		return pr_err("the build left no `%s`: %s", hdr, strerror(-err)), err;
+	for (const char *p = h.data; p && (p = strstr(p, "DEFINE_TEST(")); p++) {
+		const char *s = p + strlen("DEFINE_TEST("), *e = strchr(s, ')');
+
+		if (e)
+			buf_printf(&out, "%.*s\n", (int)(e - s), s);
+	}
+	return out.data ? write_file_atomic(path, out.data, out.len, 0644) : -ENOENT;
+}
+
+static int publish(struct stb *b, const char *key, struct st_result *res, uint64_t build_ms)
+{
+	struct dirlock lock = { .fd = -1 };
+	cleanup_free char *top = xasprintf("%s/selftests", b->cache);
+	cleanup_free char *tmp = NULL, *root = NULL, *image = NULL, *dest = NULL, *info = NULL, *names = NULL;
+	size_t nobjs = 0;
+	uint64_t bytes;
+	int err;
+
+	if (!top)
+		return -ENOMEM;
+	err = mkdir_p(top, 0755);
+	lock.dir = top;
+	err = err ?: dirlock_take(&lock);
+	if (err)
+		return err;
+	dirlock_clean_stale(&lock);
+	tmp = xasprintf("%s/.tmp-%.16s-XXXXXX", top, key);
+	dest = xasprintf("%s/%s", top, key);
+	if (!tmp || !dest || !mkdtemp(tmp)) {
+		dirlock_release(&lock);
+		return -ENOMEM;
+	}
+	chmod(tmp, 0755);
+	root = path_join(tmp, "root");
+	image = path_join(tmp, "payload.ext4");
+	names = path_join(tmp, "tests.txt");
+	err = root && image && names ? mkdir_p(root, 0755) : -ENOMEM;
+	err = err ?: make_payload(b, root, &nobjs);
+	bytes = du_bytes(root);
+	err = err ?: make_image(root, image, bytes);
+	err = err ?: write_test_names(b, names);
+	/* The tree's selftests config files: what `kta run` checks a kernel
+	 * against before running the tests. */
+	if (!err) {
+		cleanup_free char *cdir = path_join(tmp, "config");
+		cleanup_free char *pat = xasprintf("%s/tools/testing/selftests/bpf/config*", b->src);
+		size_t n = 0;
+
+		err = cdir && pat ? mkdir_p(cdir, 0755) : -ENOMEM;
+		err = err ?: copy_glob(pat, cdir, &n);
+	}
+	if (!err) {
+		snprintf(res->tree_desc, sizeof(res->tree_desc), "%s (%s), series %s", b->tree, b->kversion,
+			 b->have_series ? b->series.path : "none");
+		info = xasprintf("# Written by kta selftests build.\nkey=%s\narch=%s\nasan=%d\ntree=%s\nidentity=%s\n"
+				 "patches=%s\npatches_sha256=%s\ntree_desc=%s\ntoolchain=%s\nversions=%s\nkernel=%s\n"
+				 "kernel_config=%s\nkernel_desc=%s\nkernel_version=%s\nkernel_id=%s\ntestmods=%s\n"
+				 "bpf_objects=%zu\npayload_bytes=%llu\nbuild_ms=%llu\nbuilt=%lld\n",
+				 key, b->arch->name, b->o->asan, b->tree, b->identity,
+				 b->have_series ? b->series.path : "none", b->patches_sha, res->tree_desc, b->root.name,
+				 b->root.versions, res->kernel, res->kernel_config, res->kernel_desc,
+				 res->kernel_version, b->kernel_id, b->testmods[0] ? "yes" : "no", nobjs,
+				 (unsigned long long)bytes, (unsigned long long)build_ms, (long long)time(NULL));
+		cleanup_free char *ip = path_join(tmp, "selftests.info");
+
+		err = info && ip ? write_file_atomic(ip, info, strlen(info), 0644) : -ENOMEM;
+	}
+	if (!err && rename(tmp, dest) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+		err = -errno;
+	if (err)
+		pr_err("cannot store the selftests in `%s`: %s", dest, strerror(err < 0 ? -err : EIO));
+	rm_rf(tmp);
+	dirlock_release(&lock);
+	if (err)
+		return err;
+	err = st_entry_load(dest, res);
+	if (!err)
+		pr_info("payload: test_progs, %zu BPF objects, %.0f MB (ext4 image %s)", nobjs, bytes / 1e6,
+			res->image);
+	return err;
+}
+
+static int lock_ws(const char *ws)
+{
+	cleanup_free char *path = path_join(ws, ".lock");
+	int fd;
+
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return pr_err("cannot open `%s`: %s", path, strerror(errno)), -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		pr_info("waiting for another kta building in `%s`", ws);
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR || kbuild_interrupted()) {
+				close(fd);
+				return -EINTR;
+			}
+	}
+	return fd;
+}
+
+static int run(struct stb *b, struct st_result *res)
+{
+	const struct st_opts *o = b->o;
+	char key[65], btf[PATH_MAX], log[PATH_MAX], wsname[65];
+	cleanup_close int lock = -1;
+	uint64_t t0;
+	int err;
+
+	err = cache_dir(b->cache, sizeof(b->cache));
+	if (err)
+		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
+	{
+		char abs[PATH_MAX];
+
+		if (!realpath(b->cache, abs))
+			return pr_err("cannot resolve the kta cache `%s`: %s", b->cache, strerror(errno)), -errno;
+		memcpy(b->cache, abs, sizeof(b->cache));
+	}
+	snprintf(b->patches_sha, sizeof(b->patches_sha), "none");
+	if (o->patches) {
+		err = patch_series_load(o->patches, &b->series);
+		if (err)
+			return err == -ENOMEM ? err : -EINVAL;
+		b->have_series = true;
+		snprintf(b->patches_sha, sizeof(b->patches_sha), "%s", b->series.sha256);
+	}
+	err = resolve_tree(b);
+	err = err ?: default_artifacts(b);
+	if (err)
+		return err;
+	snprintf(res->artifacts, sizeof(res->artifacts), "%s", b->art);
+	err = troot_ensure(&(struct troot_opts){ .arches = &b->arch, .narches = 1 }, &b->root);
+	if (err)
+		return err;
+	b->prefix = troot_prefix(&b->root, NULL);
+	if (!b->prefix)
+		return -ENOMEM;
+	err = resolve_kernel(b, res);
+	if (err)
+		return err;
+	key_of(b, key);
+	snprintf(res->key, sizeof(res->key), "%s", key);
+	if (!o->force) {
+		cleanup_free char *dir = xasprintf("%s/selftests/%s", b->cache, key);
+
+		if (dir && !st_entry_load(dir, res)) {
+			res->cached = true;
+			if (!o->quiet)
+				pr_info("cache hit: selftests (key %.12s) built before from the same tree, series, "
+					"toolchain, flags and kernel: %s", key, dir);
+			return 0;
+		}
+	}
+	{
+		struct sha256 h;
+		const char *asan = o->asan ? "asan" : "plain";
+
+		sha256_init(&h);
+		sha256_update(&h, b->srcloc, strlen(b->srcloc) + 1);
+		sha256_update(&h, asan, strlen(asan) + 1);
+		sha256_update(&h, b->root.name, strlen(b->root.name) + 1);
+		sha256_hex(&h, wsname);
+	}
+	err = pathf(b->ws, sizeof(b->ws), "%s/stbuild/%.16s-%s", b->cache, wsname, b->arch->name);
+	err = err ?: pathf(b->src, sizeof(b->src), "%s/src", b->ws);
+	err = err ?: pathf(b->out, sizeof(b->out), "%s/out", b->ws);
+	err = err ?: mkdir_p(b->out, 0755);
+	if (err)
+		return pr_err("cannot create the workspace `%s`: %s", b->ws, strerror(-err)), err;
+	lock = lock_ws(b->ws);
+	if (lock < 0)
+		return lock;
+	err = check_free_space(b->ws, BUILD_SPACE, "a selftests build");
+	err = err ?: prepare_src(b);
+	err = err ?: place_btf(b, btf, sizeof(btf));
+	if (err)
+		return err;
+	if (pathf(log, sizeof(log), "%s/build.log", b->art))
+		return -ENAMETOOLONG;
+	t0 = monotonic_ms();
+	err = run_make(b, btf, log);
+	res->build_ms = monotonic_ms() - t0;
+	if (err)
+		return err;
+	pr_info("built test_progs in %llu:%02llu", (unsigned long long)(res->build_ms / 60000),
+		(unsigned long long)(res->build_ms / 1000 % 60));
+	return publish(b, key, res, res->build_ms);
+}
+
+int st_build(const struct st_opts *o, struct st_result *res)
+{
+	struct stb b = { .o = o, .arch = o->arch };
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	kbuild_interrupt_begin();
+	err = run(&b, res);
+	if (kbuild_interrupted() && err)
+		err = -EINTR;
+	stb_free(&b);
+	kbuild_interrupt_end();
+	return err;
+}
