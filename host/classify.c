@@ -184,7 +184,15 @@ static void derive_from_subs(struct test_result *t)
 		snprintf(t->reason, sizeof(t->reason), "test_progs had no test to run (exit 2): every selected "
 			 "test is skipped or denied");
 	} else if (t->outcome == OUT_FAIL && t->splat == SPLAT_NONE && t->exit_code > 0) {
-		snprintf(t->reason, sizeof(t->reason), "test_progs exited %d with no failed subtest", t->exit_code);
+		long pid = t->nsubs ? t->subs[0].main_pid : 0;
+		const char *end = NULL, *sec = pid > 0 ? san_section(t, pid, &end) : NULL;
+
+		if (t->exit_code == 1 && has(sec, end, "LeakSanitizer: detected memory leaks"))
+			snprintf(t->reason, sizeof(t->reason), "no subtest failed, but LeakSanitizer reported leaks in "
+				 "test_progs itself (pid %ld) when it exited, which set its status to 1", pid);
+		else
+			snprintf(t->reason, sizeof(t->reason), "test_progs exited %d with no failed subtest",
+				 t->exit_code);
 	}
 }
 

@@ -56,6 +56,9 @@ struct run_opts {
 	unsigned int jobs;
 	int matrix_fd;          /* -1, or where a matrix child reports */
 	bool timeout_given;
+	const char *stress;     /* --stress hogs=N,nice=K,mem=MB,preempt=MODE */
+	char stress_plan[128];  /* its plan line's words */
+	char stress_append[64]; /* its kernel arguments */
 	/* --selftests: the kernel's own BPF selftests (run_selftests.h). */
 	struct st_run_opts st;
 };
@@ -85,6 +88,11 @@ static void usage(FILE *f)
 		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
 		"  --append ARGS         extra kernel command-line arguments\n"
 		"  --fault MODE          agent fault injection (garbage, badcrc, truncate, noend)\n"
+		"  --stress SPEC         load that makes timing races show, recorded in the report:\n"
+		"                        hogs=N (busy loops in the guest during every test), nice=K\n"
+		"                        (theirs, -20..19, default 0), mem=MB (memory kept in use),\n"
+		"                        preempt=none|voluntary|full (the kernel's preempt= argument);\n"
+		"                        comma-separated; with --smp 1 for one vCPU\n"
 		"\n"
 		"The kernel's BPF selftests (built from a tree, run in the guest, each subtest a result):\n"
 		"  --selftests SEL       tests or test/subtest globs, comma-separated (token,test_bpffs,\n"
@@ -99,6 +107,8 @@ static void usage(FILE *f)
 		"  --runs N              run the selection N times in one boot (failure counts, 95%% CI)\n"
 		"  --payload auto|ext4|initramfs   how test_progs reaches the guest (auto: an ext4\n"
 		"                        image on virtio-blk when the kernel builds both in)\n"
+		"  --selftests-toolchain root|host   build with `kta toolchain`'s compilers (default)\n"
+		"                        or the host's (a tree whose selftests they can build)\n"
 		"  --subtimeout S        no subtest may take longer (default 300 s); then its tasks'\n"
 		"                        kernel stacks are reported and test_progs is killed\n"
 		"  Without --kernel/--kernel-version the kernel is kta's build of the same tree and\n"
@@ -133,6 +143,42 @@ static int add_test_path(struct run_opts *o, const char *path)
 		return -EINVAL;
 	}
 	o->ntests++;
+	return 0;
+}
+
+/* "hogs=2,nice=0,mem=256,preempt=full" -> a plan line and kernel arguments. */
+static int parse_stress(struct run_opts *o, const char *spec)
+{
+	cleanup_free char *copy = strdup(spec);
+	unsigned int hogs = 0, mem = 0;
+	int nice = 0;
+
+	o->stress_plan[0] = o->stress_append[0] = '\0';
+	if (!copy)
+		return -ENOMEM;
+	for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long v;
+
+		if (!strncmp(kv, "hogs=", 5) && (v = strtol(kv + 5, &end, 10)) >= 0 && v <= 64 && !*end && end > kv + 5) {
+			hogs = (unsigned int)v;
+		} else if (!strncmp(kv, "nice=", 5) && (v = strtol(kv + 5, &end, 10)) >= -20 && v <= 19 && !*end &&
+			   end > kv + 5) {
+			nice = (int)v;
+		} else if (!strncmp(kv, "mem=", 4) && (v = strtol(kv + 4, &end, 10)) >= 0 && v <= 65536 && !*end &&
+			   end > kv + 4) {
+			mem = (unsigned int)v;
+		} else if (!strcmp(kv, "preempt=none") || !strcmp(kv, "preempt=voluntary") ||
+			   !strcmp(kv, "preempt=full")) {
+			snprintf(o->stress_append, sizeof(o->stress_append), "%s", kv);
+		} else {
+			pr_err("--stress: `%s` is not hogs=N (0-64), nice=K (-20..19), mem=MB or "
+			       "preempt=none|voluntary|full", kv);
+			return -EINVAL;
+		}
+	}
+	if (hogs || mem)
+		snprintf(o->stress_plan, sizeof(o->stress_plan), "stress hogs=%u nice=%d mem=%u", hogs, nice, mem);
 	return 0;
 }
 
@@ -174,6 +220,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "runs", required_argument, NULL, 1008 },
 		{ "payload", required_argument, NULL, 1009 },
 		{ "subtimeout", required_argument, NULL, 1010 },
+		{ "stress", required_argument, NULL, 1011 },
+		{ "selftests-toolchain", required_argument, NULL, 1012 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -234,6 +282,17 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 1009: o->st.payload = optarg; break;
 		case 1010: err = parse_uint("--subtimeout", optarg, &o->st.subtimeout_s); break;
+		case 1012:
+			if (strcmp(optarg, "root") && strcmp(optarg, "host")) {
+				pr_err("--selftests-toolchain: root or host, not `%s`", optarg);
+				err = -EINVAL;
+			}
+			o->st.build.host_toolchain = !strcmp(optarg, "host");
+			break;
+		case 1011:
+			o->stress = optarg;
+			err = parse_stress(o, optarg);
+			break;
 		case 'B': err = parse_uint("--boot-timeout", optarg, &o->boot_timeout_s); break;
 		case 'R': err = parse_uint("--run-timeout", optarg, &o->run_timeout_s); break;
 		case 'j': o->json = optarg; break;
@@ -340,6 +399,8 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 		      struct buf *plan, struct st_run *st)
 {
 	buf_printf(plan, "# kta plan v1\n");
+	if (o->stress_plan[0])
+		buf_printf(plan, "%s\n", o->stress_plan);
 	for (unsigned int i = 0; i < o->nenvs; i++)
 		buf_printf(plan, "env %s\n", o->envs[i]);
 	if (o->iterations)
@@ -634,12 +695,9 @@ static int run_main(struct run_opts *o)
 	pr_info("booting %s (%s) on %s with %u test%s, %s", k.version, k.source,
 		o->arch->name, res.ntests, res.ntests == 1 ? "" : "s", res.accel_reason);
 
-	append = xasprintf("%s%s%s", o->fault ? "kta.fault=" : "", o->fault ? o->fault : "",
-			   o->append ? o->append : "");
-	if (o->fault && o->append) {
-		free(append);
-		append = xasprintf("kta.fault=%s %s", o->fault, o->append);
-	}
+	append = xasprintf("%s%s%s%s%s%s", o->fault ? "kta.fault=" : "", o->fault ? o->fault : "",
+			   o->fault && o->stress_append[0] ? " " : "", o->stress_append,
+			   (o->fault || o->stress_append[0]) && o->append ? " " : "", o->append ? o->append : "");
 	for (unsigned int i = 0; i < res.ntests; i++)
 		total_timeout += res.tests[i].timeout_s + 5;
 	cfg = (struct vm_config){
@@ -661,7 +719,7 @@ static int run_main(struct run_opts *o)
 	meta = (struct report_meta){
 		.arch = o->arch->name, .kernel_image = k.image, .kernel_version = k.version,
 		.kernel_sha256 = k.sha256, .kernel_source = k.source, .artifacts = artifacts,
-		.verbose = o->verbose,
+		.verbose = o->verbose, .stress = o->stress, .smp = o->smp, .memory_mb = memory_mb,
 	};
 	report_ktap(stdout, &res, &meta);
 	report_summary(stdout, &res, &meta);

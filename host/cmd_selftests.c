@@ -20,7 +20,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kta selftests build [--tree DIR | --source debian:V] [--patches SERIES | --no-patches]\n"
 		"                           [--arch A] [--asan] [--kernel PATH | --kernel-version V [--flavour F]]\n"
-		"                           [-j N] [--artifacts DIR] [--force]\n"
+		"                           [-j N] [--artifacts DIR] [--force] [--toolchain root|host]\n"
 		"       kta selftests list  (the same options): the tests test_progs has\n"
 		"\n"
 		"Builds test_progs, the BPF objects it loads and the test modules (bpf_testmod.ko, ...)\n"
@@ -37,6 +37,8 @@ static void usage(FILE *f)
 		"  --kernel PATH       build for this kernel image (BTF from vmlinux.btf beside it or from\n"
 		"                      the image; its test modules when it is a kta build)\n"
 		"  --kernel-version V  build for Debian's kernel V (its image's BTF; no test modules)\n"
+		"  --toolchain T       root (default: `kta toolchain`'s compilers) or host (the host's, for\n"
+		"                      a tree whose selftests they can build; 7.3's need clang 22)\n"
 		"                      default: the kta-built kernel of the same tree and series with the\n"
 		"                      selftests' own config (kta kernel build --fragments selftests)\n"
 		"\n"
@@ -87,6 +89,7 @@ int st_parse_opts(int argc, char **argv, struct st_opts *o, void (*usage_fn)(FIL
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "artifacts", required_argument, NULL, 'A' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "toolchain", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -94,7 +97,7 @@ int st_parse_opts(int argc, char **argv, struct st_opts *o, void (*usage_fn)(FIL
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+t:s:p:Pa:Sk:K:F:j:A:fh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+t:s:p:Pa:Sk:K:F:j:A:fhT:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': o->tree = optarg; break;
 		case 's': o->source = optarg; break;
@@ -116,6 +119,11 @@ int st_parse_opts(int argc, char **argv, struct st_opts *o, void (*usage_fn)(FIL
 			break;
 		case 'A': o->artifacts = optarg; break;
 		case 'f': o->force = true; break;
+		case 'T':
+			if (strcmp(optarg, "root") && strcmp(optarg, "host"))
+				return pr_err("--toolchain: root or host, not `%s`", optarg), EXIT_USAGE;
+			o->host_toolchain = !strcmp(optarg, "host");
+			break;
 		case 'h':
 			usage_fn(stdout);
 			return EXIT_OK;

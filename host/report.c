@@ -182,6 +182,9 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 		r->guest_kernel[0] ? r->guest_kernel : "nothing");
 	fprintf(f, "# arch: %s, accel: %s%s%s\n", m->arch, r->accel_kvm ? "kvm" : "tcg",
 		r->accel_reason[0] ? " - " : "", r->accel_reason);
+	if (m->smp || m->stress)
+		fprintf(f, "# guest: %u vCPU%s, %u MB%s%s\n", m->smp, m->smp == 1 ? "" : "s", m->memory_mb,
+			m->stress ? "; stress: " : "", m->stress ? m->stress : "");
 	if (r->t_hello_ms)
 		fprintf(f, "# time: agent up %.2f s (guest uptime %.2f s), first result %.2f s, "
 			   "total %.2f s\n",
@@ -239,6 +242,8 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 	json_kv(&b, "arch", m->arch, true);
 	json_kv(&b, "accel", r->accel_kvm ? "kvm" : "tcg", true);
 	json_kv(&b, "accel_reason", r->accel_reason, true);
+	json_kv(&b, "stress", m->stress ? m->stress : "", true);
+	buf_printf(&b, "\"smp\": %u, \"memory_mb\": %u, ", m->smp, m->memory_mb);
 	buf_append(&b, "\"kernel\": {", 11);
 	json_kv(&b, "image", m->kernel_image, true);
 	json_kv(&b, "version", m->kernel_version, true);

@@ -16,6 +16,8 @@ struct report_meta {
 	const char *kernel_source;
 	const char *artifacts;
 	bool verbose;             /* show passing tests' output too */
+	const char *stress;       /* --stress, as given, or NULL */
+	unsigned int smp, memory_mb;
 };
 
 void report_ktap(FILE *f, const struct run_result *r, const struct report_meta *m);

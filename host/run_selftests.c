@@ -103,12 +103,16 @@ static int load_wanted(const struct st_result *b, const struct arch_profile *arc
 	return 0;
 }
 
-/* Is CONFIG_<sym> y or m (or exactly value, when given) in config? */
+/* Is CONFIG_<sym> y or m (or exactly value, when given; "n": not set) in
+ * config? */
 static bool config_has(const char *config, const char *sym, const char *value)
 {
 	char v[256];
+	int st = kconfig_value(config, sym, v, sizeof(v));
 
-	if (kconfig_value(config, sym, v, sizeof(v)) != 1)
+	if (value && !strcmp(value, "n"))
+		return st != 1 || !strcmp(v, "n");
+	if (st != 1)
 		return false;
 	return value ? !strcmp(v, value) : !strcmp(v, "y") || !strcmp(v, "m");
 }

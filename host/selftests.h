@@ -24,6 +24,11 @@ struct st_opts {
 	const char *source;          /* debian:VERSION (default: kbuild's) */
 	const char *patches;         /* a series, or NULL: none */
 	bool asan;                   /* ASAN=1 */
+	/* Build with the host's compilers instead of the toolchain root's:
+	 * enough for a tree whose selftests the host's clang and gcc can
+	 * build (kta's own test fixtures), never for 7.3's. The test modules
+	 * and the kernel still come as configured. */
+	bool host_toolchain;
 	/* The kernel the tests will run on, whose BTF they are built
 	 * against: by default the kta-built selftests kernel of the same tree
 	 * and series (`kta kernel build --fragments selftests`); or a Debian

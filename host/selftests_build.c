@@ -118,7 +118,7 @@ static int resolve_kernel(struct stb *b, struct st_result *res)
 		struct kbuild_opts ko = {
 			.arch = b->arch, .tree = o->tree, .source = o->source, .patches = o->patches,
 			.fragments = KBUILD_SELFTESTS_FRAGMENT, .jobs = o->jobs, .progress = o->progress,
-			.troot = &b->root,
+			.troot = o->host_toolchain ? NULL : &b->root,
 		};
 		struct kbuild_result kr;
 		char kart[PATH_MAX];
@@ -240,6 +240,29 @@ static int resolve_tree(struct stb *b)
 	if (o->tree)
 		err = kbuild_tree_identity(b->tree, b->identity, sizeof(b->identity));
 	return err;
+}
+
+/* The host's compilers as a "root": what names them in keys and reports. */
+static int host_toolchain(struct stb *b)
+{
+	static const char *const progs[] = { "gcc", "clang" };
+	size_t len = 0;
+
+	snprintf(b->root.name, sizeof(b->root.name), "host");
+	b->root.use_fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		char *argv[] = { (char *)progs[i], "--version", NULL };
+		cleanup_buf struct buf out = { 0 };
+
+		if (spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, &out) || !out.data) {
+			if (i == 0)
+				return pr_err("--toolchain host: no gcc"), -ENOENT;
+			continue;
+		}
+		len += (size_t)snprintf(b->root.versions + len, sizeof(b->root.versions) - len, "%s%.*s",
+					len ? "; " : "", (int)strcspn(out.data, "\n"), out.data);
+	}
+	return 0;
 }
 
 static void key_of(const struct stb *b, char hex[65])
@@ -374,10 +397,11 @@ static int run_make(struct stb *b, const char *btf, const char *log)
 	cleanup_free char *dir = xasprintf("%s/tools/testing/selftests/bpf", b->src);
 	cleanup_free char *output = xasprintf("OUTPUT=%s/", b->out);
 	cleanup_free char *vbtf = xasprintf("VMLINUX_BTF=%s", btf);
-	cleanup_free char *clang = xasprintf("CLANG=clang-%s", b->root.llvm);
-	cleanup_free char *llc = xasprintf("LLC=llc-%s", b->root.llvm);
-	cleanup_free char *strip = xasprintf("LLVM_STRIP=llvm-strip-%s", b->root.llvm);
-	cleanup_free char *objcopy = xasprintf("LLVM_OBJCOPY=llvm-objcopy-%s", b->root.llvm);
+	const char *sfx = b->root.llvm[0] ? "-" : "";
+	cleanup_free char *clang = xasprintf("CLANG=clang%s%s", sfx, b->root.llvm);
+	cleanup_free char *llc = xasprintf("LLC=llc%s%s", sfx, b->root.llvm);
+	cleanup_free char *strip = xasprintf("LLVM_STRIP=llvm-strip%s%s", sfx, b->root.llvm);
+	cleanup_free char *objcopy = xasprintf("LLVM_OBJCOPY=llvm-objcopy%s%s", sfx, b->root.llvm);
 	cleanup_free char *arch = xasprintf("ARCH=%s", b->arch->kbuild_arch);
 	cleanup_free char *crossc = xasprintf("CROSS_COMPILE=%s", b->arch->cross_compile);
 	char jobs[32];
@@ -413,8 +437,8 @@ static int run_make(struct stb *b, const char *btf, const char *log)
 	argv[n++] = jobs;
 	argv[n++] = "test_progs";
 	argv[n] = NULL;
-	pr_info("building test_progs%s for %s in the toolchain root (%s); log: %s", b->o->asan ? " (ASAN)" : "",
-		b->arch->name, b->root.versions, log);
+	pr_info("building test_progs%s for %s %s (%s); log: %s", b->o->asan ? " (ASAN)" : "", b->arch->name,
+		b->prefix ? "in the toolchain root" : "with the host's compilers", b->root.versions, log);
 	return kbuild_make(argv, b->prefix, NULL, log, b->o->progress, "selftests build");
 }
 
@@ -511,14 +535,14 @@ static int make_payload(struct stb *b, const char *root, size_t *nobjs)
 			pr_info("payload: %zu test module%s from the kernel's build", nko, nko == 1 ? "" : "s");
 	}
 	/* The loader and libraries from the root that built them. */
-	err = err ?: libs_resolve(&libs, b->arch, b->root.root, tp, add_lib, &sink);
+	err = err ?: libs_resolve(&libs, b->arch, b->prefix ? b->root.root : NULL, tp, add_lib, &sink);
 	for (size_t i = 0; !err && i < 3; i++) {
 		static const char *const more[] = { "urandom_read", "uprobe_multi", "sign-file" };
 		cleanup_free char *p = xasprintf("%s/%s", st, more[i]);
 
 		/* Helpers some tests exec: best effort (liburandom_read.so is
 		 * found beside them at run time). */
-		if (p && path_exists(p) && libs_resolve(&libs, b->arch, b->root.root, p, add_lib, &sink))
+		if (p && path_exists(p) && libs_resolve(&libs, b->arch, b->prefix ? b->root.root : NULL, p, add_lib, &sink))
 			pr_warn("the libraries of %s are incomplete in the payload: tests that run it may fail",
 				more[i]);
 	}
@@ -719,12 +743,15 @@ static int run(struct stb *b, struct st_result *res)
 	if (err)
 		return err;
 	snprintf(res->artifacts, sizeof(res->artifacts), "%s", b->art);
-	err = troot_ensure(&(struct troot_opts){ .arches = &b->arch, .narches = 1 }, &b->root);
+	if (o->host_toolchain) {
+		err = host_toolchain(b);
+	} else {
+		err = troot_ensure(&(struct troot_opts){ .arches = &b->arch, .narches = 1 }, &b->root);
+		b->prefix = err ? NULL : troot_prefix(&b->root, NULL);
+		err = err ?: b->prefix ? 0 : -ENOMEM;
+	}
 	if (err)
 		return err;
-	b->prefix = troot_prefix(&b->root, NULL);
-	if (!b->prefix)
-		return -ENOMEM;
 	err = resolve_kernel(b, res);
 	if (err)
 		return err;

@@ -155,8 +155,11 @@ static void set_outcome_from_result(struct test_result *t, const struct rec *r,
 			snprintf(t->reason, sizeof(t->reason), "%s", k->text);
 	} else if (!strcmp(status, "timeout")) {
 		t->outcome = OUT_TIMEOUT;
-		snprintf(t->reason, sizeof(t->reason), "killed after its %u s timeout",
-			 t->timeout_s);
+		if (kv_get(r->payload, r->len, "subtimeout", v, sizeof(v)) > 0)
+			snprintf(t->reason, sizeof(t->reason), "killed: a subtest had no result within its %s s "
+				 "subtest timeout", v);
+		else
+			snprintf(t->reason, sizeof(t->reason), "killed after its %u s timeout", t->timeout_s);
 	} else if (!strcmp(status, "signal")) {
 		t->outcome = OUT_CRASH;
 		snprintf(t->reason, sizeof(t->reason), "killed by signal %d (%s)", t->signal,

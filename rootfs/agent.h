@@ -71,7 +71,16 @@ struct plan_root {
 	char *dir;
 };
 
+/* Load beside every test (`stress` plan line), to make timing races show:
+ * CPU-bound processes at a nice level, and memory kept in use. */
+struct stress {
+	unsigned int hogs;       /* busy loops, one process each */
+	int nice;                /* their nice level (-20..19) */
+	unsigned int mem_mb;     /* memory held and touched by one more process */
+};
+
 struct plan {
+	struct stress stress;
 	char **env;              /* KEY=VALUE, from `env` lines */
 	size_t nenv;
 	struct plan_test *tests;
@@ -143,6 +152,10 @@ void san_forward(struct agent *a, const struct plan_test *t);
 /* Names of the test's sanitizer logs changed after `since` (wall clock),
  * comma-separated into out: the reports of one test_progs subtest. */
 void san_since(const struct plan_test *t, const struct timespec *since, char *out, size_t size);
+
+/* agent_stress.c: start the plan's load (it dies in the cleanup after each
+ * test, which kills every process, and starts again for the next). */
+void stress_start(struct agent *a);
 
 /* agent_run.c: one test, from fork to result frame and cleanup. */
 void run_test(struct agent *a, const struct plan_test *t);

@@ -10,6 +10,7 @@
  *   disk <dev> <dir>                           mount /dev/<dev> (ext4, read-only)
  *                                              at dir, as a root tests chroot into
  *   root <dir>                                 dir (in the initramfs) as such a root
+ *   stress hogs=N nice=K mem=MB                load during every test (agent_stress.c)
  *
  * Every test also gets ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS with a
  * log_path in its own directory (agent_san.c), appended to any value the
@@ -194,6 +195,24 @@ static int parse_line(struct agent *a, char *line)
 		return add_root(&a->plan, words[1], words[2]);
 	if (n == 2 && !strcmp(words[0], "root"))
 		return add_root(&a->plan, NULL, words[1]);
+	if (n >= 2 && !strcmp(words[0], "stress")) {
+		for (size_t i = 1; i < n; i++) {
+			char *end;
+			long v;
+
+			if (!strncmp(words[i], "hogs=", 5) && (v = strtol(words[i] + 5, &end, 10)) >= 0 && !*end && v <= 64)
+				a->plan.stress.hogs = (unsigned int)v;
+			else if (!strncmp(words[i], "nice=", 5) && (v = strtol(words[i] + 5, &end, 10)) >= -20 && !*end &&
+				 v <= 19)
+				a->plan.stress.nice = (int)v;
+			else if (!strncmp(words[i], "mem=", 4) && (v = strtol(words[i] + 4, &end, 10)) >= 0 && !*end &&
+				 v <= 65536)
+				a->plan.stress.mem_mb = (unsigned int)v;
+			else
+				return -EINVAL;
+		}
+		return 0;
+	}
 	return -EINVAL;
 }
 

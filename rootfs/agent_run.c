@@ -391,7 +391,7 @@ static void sub_timeout(struct agent *a, struct test_state *s)
 	if (s->running[0])
 		snprintf(name, sizeof(name), "%s", s->running);
 	else
-		snprintf(name, sizeof(name), "after-#%u-%u", s->cur_num, s->subs);
+		snprintf(name, sizeof(name), "unnamed subtest after test_progs' %u/%u", s->cur_num, s->subs);
 	snprintf(reason, sizeof(reason), "no result within its %u s subtest timeout", s->t->subtimeout_s);
 	port_sendf(&a->port, REC_OUT, "%u\nkta-agent: %s: %s; the kernel stacks of the test's tasks:\n", s->t->num,
 		   name, reason);
@@ -553,6 +553,7 @@ void run_test(struct agent *a, const struct plan_test *t)
 
 	sys_kmsg(a, "kta: begin %u %s", t->num, t->name);
 	port_sendf(&a->port, REC_BEGIN, "%u %s", t->num, t->name);
+	stress_start(a);
 	err = spawn(a, &s);
 	if (err) {
 		/* Reported like a failed exec: the test did not run. */

@@ -21,10 +21,14 @@ set -euo pipefail
 # pahole (DEBUG_INFO_BTF), git for applying patch series (kta patches), tar
 # for Debian's linux-source tarball, lz4 for the image (base.config's
 # KERNEL_LZ4); ccache makes rebuilds fast (kta uses it when installed).
+# The kernel's BPF selftests (docs/selftests.md): mmdebstrap makes the
+# toolchain root (Debian sid, for clang 22), bubblewrap runs builds in it,
+# e2fsprogs' mke2fs packs the payload image.
 pkgs=(build-essential make gcc libc6-dev xz-utils zstd gzip cpio procps busybox-static
       qemu-system-x86 ca-certificates debian-archive-keyring
       clang-19 llvm-19 bpftool dpkg-dev libelf-dev zlib1g-dev pkg-config
-      flex bison bc libssl-dev dwarves git tar lz4 ccache)
+      flex bison bc libssl-dev dwarves git tar lz4 ccache
+      mmdebstrap bubblewrap e2fsprogs)
 shift || true
 pkgs+=("$@")
 

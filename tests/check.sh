@@ -49,6 +49,9 @@ tally "$out"
 out=$(tests/integration/kbuild.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
 echo "$out"
 tally "$out"
+out=$(tests/integration/selftests.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
+echo "$out"
+tally "$out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `kta selftests` and `kta run --selftests` on a miniature tree
+# (tests/fixtures/selftests-tree: a test_progs stand-in built with the
+# host's compilers, so no toolchain root is needed), booting Debian's 7.3
+# cloud kernel with the ASAN+UBSAN build of kta. The real 7.3.4 selftests,
+# with the toolchain root and kta's kernels, are `make acceptance`. TAP.
+set -u
+cd "$(dirname "$0")/../.."
+O=${O:-build}
+KTA=${KTA:-$O/kta-san}
+F=tests/fixtures/selftests-tree
+SERIES=tests/fixtures/selftests-series
+work=$(mktemp -d /tmp/kta-stest.XXXXXX)
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+n=0 nfail=0
+trap 'rm -rf "$work"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n - $1"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+has() { grep -qE -- "$2" "$1" || { echo "#   $1 lacks: $2"; false; }; }
+lacks() { ! grep -qE -- "$2" "$1" || { echo "#   $1 has: $2"; false; }; }
+rc_is() { [ "$(cat "$work/$1.rc")" = "$2" ] || { echo "#   $1: exit $(cat "$work/$1.rc"), want $2"; tail -8 "$work/$1.err" | sed 's/^/#   /'; false; }; }
+kta() { # kta NAME ARGS...: stdout, stderr and exit code into $work/NAME.*
+	local name=$1; shift
+	"$KTA" "$@" >"$work/$name.out" 2>"$work/$name.err"
+	echo $? >"$work/$name.rc"
+	echo "# $name: exit $(cat "$work/$name.rc")"
+}
+common=(--tree "$F" --selftests-toolchain host --asan --kernel-version 7.3)
+no_sanitizer_report() { ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$work/$1.err"; }
+
+# Build, then the same request again: a cache hit.
+kta build selftests build --tree "$F" --toolchain host --asan --kernel-version 7.3 --artifacts "$work/b.art"
+check "build: exit 0, the entry's directory on stdout" rc_is build 0
+check "build: an ext4 payload in the entry" test -s "$(cat "$work/build.out")/payload.ext4"
+check "build: the test list" has "$(cat "$work/build.out")/tests.txt" '^leaky$'
+kta build2 selftests build --tree "$F" --toolchain host --asan --kernel-version 7.3 --artifacts "$work/b2.art"
+check "build again: a cache hit" has "$work/build2.err" 'cache hit'
+check "build: no sanitizer report from kta" no_sanitizer_report build
+
+# Bad input: nothing boots, nothing is half-written.
+mkdir -p "$work/noself" && cp -r "$F/Makefile" "$F/Kconfig" "$F/scripts" "$F/arch" "$work/noself/"
+kta noself selftests build --tree "$work/noself" --toolchain host --kernel-version 7.3 --artifacts "$work/ns.art"
+check "a tree without selftests: exit 128" rc_is noself 128
+check "a tree without selftests: says so" has "$work/noself.err" 'has no BPF selftests'
+kta conflict selftests build --tree "$F" --toolchain host --kernel-version 7.3 \
+	--patches tests/fixtures/selftests-conflict --artifacts "$work/c.art"
+check "a series that does not apply: exit 125 (git bisect: skip)" rc_is conflict 125
+check "a series that does not apply: the patch is named" has "$work/conflict.err" 'conflict .*0001-fixture-does-not-apply'
+kta unknown run --accel tcg "${common[@]}" --selftests alpha,leakky --artifacts "$work/u.art"
+check "an unknown test: exit 128 before any boot" rc_is unknown 128
+check "an unknown test: named, with what is similar" has "$work/unknown.err" 'unknown selftest `leakky`.*similar: leaky'
+check "an unknown test: no guest was started" lacks "$work/unknown.err" 'booting'
+kta nopatch run --accel tcg "${common[@]}" --selftests alpha --compare-patches --artifacts "$work/np.art"
+check "--compare-patches without --patches: exit 128" rc_is nopatch 128
+
+# Without and with the series, 4 runs each in one boot, interleaved.
+kta cmp run --accel tcg "${common[@]}" --selftests alpha,leaky,flaky,skipper,test_bpffs \
+	--patches "$SERIES" --compare-patches --runs 4 --json "$work/cmp.json" --junit "$work/cmp.xml" \
+	--artifacts "$work/cmp.art"
+check "compare: exit 1 (flaky fails in both)" rc_is cmp 1
+check "compare: each subtest reported as it ends" has "$work/cmp.err" '\[1/8\] leaky/exit: fail'
+check "compare: subtests as KTAP subtests" has "$work/cmp.out" '^    ok 1 alpha/one$'
+check "compare: the leaking child's exit() is the LeakSanitizer override" \
+	has "$work/cmp.out" 'not ok 3 leaky/exit # SANITIZER-EXIT-OVERRIDE forked child [0-9]+ ended through LeakSanitizer'
+check "compare: leaky/exit fails 4/4 without the series, 0/4 with, significant" \
+	has "$work/cmp.out" '^# leaky/exit +4/4 \(51-100%\) +0/4 \(0-49%\) +fewer failures with the series, significant \(p=0.0143'
+check "compare: flaky fails every other run in both builds, no difference" \
+	has "$work/cmp.out" '^# flaky +2/4 .* 2/4 .* not significant'
+check "compare: the tree's DENYLIST is applied (alpha/denied never runs)" lacks "$work/cmp.out" 'alpha/denied'
+check "compare: test_bpffs skipped for the kernel's config, with the reason" \
+	has "$work/cmp.out" 'ok [0-9]+ test_bpffs # SKIP the kernel.s config lacks CONFIG_BPF_PRELOAD'
+check "compare: a skip keeps its reason" has "$work/cmp.out" 'skipper/needs_thing # SKIP skipper: no thing here'
+check "compare: results.json has the subtests" has "$work/cmp.json" '"subtests": \[\{"num": 1, "name": "alpha/one"'
+check "compare: selftests.json has the counts and Fisher's test" \
+	has "$work/cmp.art/selftests.json" '"name": "leaky/exit", "unpatched": \{"failures": 4, "runs": 4'
+check "compare: JUnit has a case per subtest" has "$work/cmp.xml" 'classname="kta.x86_64.patched#2" name="leaky/exit"'
+check "compare: test_progs' own -J summary kept" test -s "$work/cmp.art/tests/001-unpatched_1.test_progs.json"
+check "compare: no sanitizer report from kta" no_sanitizer_report cmp
+
+# A subtest that never ends: its own deadline, the kernel stacks, the kill.
+kta hang run --accel tcg "${common[@]}" --selftests hang,alpha --subtimeout 5 --artifacts "$work/h.art"
+check "hang: exit 1" rc_is hang 1
+check "hang: the subtest times out, placed by test_progs' numbers" has "$work/hang.out" "not ok 3 unnamed subtest after test_progs' 1/2 # TIMEOUT no result within its 5 s subtest timeout"
+check "hang: its tasks' kernel stacks are in the report" has "$work/h.art/tests/001-selftests.log" 'kta-agent: task [0-9]+/[0-9]+ \(test_progs\)'
+check "hang: the run is a timeout of that subtest" has "$work/hang.out" 'not ok 1 selftests # TIMEOUT killed: a subtest had no result within its 5 s subtest timeout'
+check "hang: no QEMU left" bash -c "! pgrep -f '^qemu-system.*$TMPDIR' >/dev/null"
+
+# Stress knobs are recorded; the tests still pass under them.
+kta stress run --accel tcg "${common[@]}" --selftests alpha --stress hogs=2,nice=19,mem=64,preempt=full \
+	--json "$work/stress.json" --artifacts "$work/s.art"
+check "stress: exit 0" rc_is stress 0
+check "stress: recorded in the summary" has "$work/stress.out" '^# guest: 2 vCPUs, [0-9]+ MB; stress: hogs=2,nice=19,mem=64,preempt=full$'
+check "stress: the kernel got preempt=full" has "$work/s.art/qemu-cmdline.txt" 'preempt=full'
+check "stress: recorded in the JSON" has "$work/stress.json" '"stress": "hogs=2,nice=19,mem=64,preempt=full"'
+kta badstress run --accel tcg "${common[@]}" --selftests alpha --stress hogs=lots --artifacts "$work/bs.art"
+check "a bad --stress: exit 128" rc_is badstress 128
+
+echo "1..$n"
+[ "$nfail" -eq 0 ]
