@@ -86,7 +86,7 @@ include $(wildcard guest-tests/*/*.mk)
 
 .PHONY: all host guest guest-base deps deps-check deps-arch guests-all vm-test-all vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
-	integration bench fuzz clean format-check acceptance bench-build kernel-source
+	integration bench fuzz clean format-check acceptance bench-build kernel-source bench-selftests
 
 all: host guest
 
@@ -209,6 +209,11 @@ check: deps-check
 bench: guests-all
 	$(Q)bench/boot.sh
 	$(Q)bench/sockmap.sh
+
+# The kernel's BPF selftests: ext4 payload against initramfs (builds the
+# kernel and the selftests the first time: docs/selftests.md).
+bench-selftests: host guest
+	$(Q)bench/selftests.sh
 
 # Every architecture's guest: the acceptance run and the matrix boot them all.
 guests-all: deps-check

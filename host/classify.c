@@ -122,10 +122,23 @@ static void detect_override(struct test_result *t)
  * what failed. */
 static void classify_sub(const struct test_result *t, struct sub_result *u)
 {
-	char files[sizeof(u->san)];
+	char files[4 * sizeof(u->san)];
 	long leak_pid = 0, err_pid = 0;
 
 	snprintf(files, sizeof(files), "%s", u->san);
+	/* Without -v every subtest of a test arrives at the test's end: the
+	 * logs written while the test ran are the test's. */
+	if (t->tp_per_test) {
+		size_t len = strlen(files), n = strcspn(u->tp, "/");
+
+		for (unsigned int i = 0; i < t->nsubs; i++) {
+			const struct sub_result *o = &t->subs[i];
+
+			if (o != u && o->san[0] && !strncmp(o->tp, u->tp, n) && (o->tp[n] == '/' || !o->tp[n]))
+				len += (size_t)snprintf(files + len, len < sizeof(files) ? sizeof(files) - len : 0, "%s%s",
+							len ? "," : "", o->san);
+		}
+	}
 	for (char *save = NULL, *f = strtok_r(files, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
 		const char *dot = strrchr(f, '.'), *sec, *end = NULL;
 		long pid = dot ? strtol(dot + 1, NULL, 10) : 0;

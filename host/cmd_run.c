@@ -109,6 +109,9 @@ static void usage(FILE *f)
 		"                        image on virtio-blk when the kernel builds both in)\n"
 		"  --selftests-toolchain root|host   build with `kta toolchain`'s compilers (default)\n"
 		"                        or the host's (a tree whose selftests they can build)\n"
+		"  --selftests-ci        test_progs without -v, as BPF CI runs it: its output is\n"
+		"                        buffered per test, so subtests are reported when their test\n"
+		"                        ends, and --subtimeout bounds a whole test\n"
 		"  --subtimeout S        no subtest may take longer (default 300 s); then its tasks'\n"
 		"                        kernel stacks are reported and test_progs is killed\n"
 		"  Without --kernel/--kernel-version the kernel is kta's build of the same tree and\n"
@@ -222,6 +225,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "subtimeout", required_argument, NULL, 1010 },
 		{ "stress", required_argument, NULL, 1011 },
 		{ "selftests-toolchain", required_argument, NULL, 1012 },
+		{ "selftests-ci", no_argument, NULL, 1013 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -282,6 +286,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 1009: o->st.payload = optarg; break;
 		case 1010: err = parse_uint("--subtimeout", optarg, &o->st.subtimeout_s); break;
+		case 1013: o->st.ci_output = true; break;
 		case 1012:
 			if (strcmp(optarg, "root") && strcmp(optarg, "host")) {
 				pr_err("--selftests-toolchain: root or host, not `%s`", optarg);

@@ -71,6 +71,9 @@ struct test_result {
 	 * series, 'b' with it; 0 otherwise) and which repetition (1-based). */
 	char variant;
 	unsigned int run;
+	/* test_progs ran without -v: a test's subtests arrive together when
+	 * it ends, so their sanitizer logs belong to the test, not to one. */
+	bool tp_per_test;
 	struct buf tp_json;      /* test_progs' own -J summary */
 };
 

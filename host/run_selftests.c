@@ -328,7 +328,8 @@ static void args_for(const struct st_run *r, const struct st_variant *v, const s
 	const char *denies[] = { "DENYLIST", o->build.asan ? "DENYLIST.asan" : NULL, arch_deny };
 
 	snprintf(arch_deny, sizeof(arch_deny), "DENYLIST.%s", o->build.arch->selftests_arch);
-	buf_printf(b, " -v");
+	if (!o->ci_output)
+		buf_printf(b, " -v");
 	for (char *save = NULL, *it = list ? strtok_r(list, ",", &save) : NULL; it; it = strtok_r(NULL, ",", &save)) {
 		char g[200];
 
@@ -384,6 +385,7 @@ int st_run_plan(struct st_run *r, const struct st_run_opts *o, struct buf *plan,
 			t->exit_code = -1;
 			t->variant = v->id ? v->id : 's';
 			t->run = run;
+			t->tp_per_test = o->ci_output;
 			if (runs > 1)
 				snprintf(t->name, sizeof(t->name), "%s#%u", v->label, run);
 			else
@@ -542,9 +544,9 @@ void st_run_summary(FILE *f, const struct st_run *r, const struct st_run_opts *o
 	size_t n = tally(r, res, &rows);
 	unsigned int runs = o->runs ? o->runs : 1;
 
-	fprintf(f, "# ---- selftests: %u run%s%s, payload %s (%s) ----\n", runs, runs == 1 ? "" : "s",
+	fprintf(f, "# ---- selftests: %u run%s%s, payload %s (%s), test_progs %s ----\n", runs, runs == 1 ? "" : "s",
 		r->nv == 2 ? " of each build, interleaved" : "", r->initramfs ? "in the initramfs" : "on ext4/virtio-blk",
-		r->payload_why);
+		r->payload_why, o->ci_output ? "as BPF CI runs it (no -v)" : "-v");
 	for (unsigned int i = 0; i < r->nv; i++)
 		fprintf(f, "# build %s: %s; for %s\n", r->v[i].label, r->v[i].b.tree_desc, r->v[i].b.kernel_desc);
 	if (r->nv == 2)

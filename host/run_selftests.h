@@ -26,6 +26,10 @@ struct st_run_opts {
 	unsigned int runs;       /* repetitions in one boot (0: 1) */
 	const char *payload;     /* "auto", "ext4", "initramfs" */
 	unsigned int subtimeout_s;
+	/* test_progs without -v, as BPF CI runs it: its output is kept per
+	 * test and printed when the test ends, so subtests are reported then
+	 * (not as each ends), and a forked child inherits that buffer. */
+	bool ci_output;
 	struct st_opts build;
 };
 

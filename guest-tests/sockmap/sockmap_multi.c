@@ -5,12 +5,17 @@
  * sockmap whose verdict program redirects p0's ingress into p1's, sends 2
  * bytes to p1 natively and 8 through p0, and reads p1 (scenario.c):
  *   single    one recv() of all 10 bytes (the test before Linux 7.3.4);
- *   twostage  Debian's 7.3.4 test as it is (~30 ms FIONREAD waits);
+ *   twostage  Debian's 7.3.4 test as it is, assertion by assertion;
  *   loop      the fix: accumulate across recv()s, each after a 5 s poll().
- * An iteration fails when the variant's reads did not return the 10 bytes
- * intact, or when the kernel broke a promise: data lost, or FIONREAD wrong
- * once everything is queued (TCP: all bytes; UDP: the first datagram; checked
- * on the first and every 10th iteration, --check-every).
+ * The rate (kta-rate:) counts, per variant (sm_failed()): single and loop,
+ * iterations whose reads did not return the 10 bytes intact; twostage,
+ * iterations in which the upstream subtest would have failed, FIONREAD
+ * assertions included.
+ *
+ * On the first and every 10th iteration (--check-every) a check phase
+ * follows (check.c): the kernel's promises (data neither lost nor stalled,
+ * FIONREAD right once everything is queued). Its failures are reported on
+ * lines of their own and never counted in the rate.
  *
  *   sockmap_multi [--proto tcp|udp] [--variant single|twostage|loop]
  *                 [--iterations N] [--load[=N]] [--check-every N] [-v]
@@ -19,9 +24,9 @@
  *   kta-rate: failures=F iterations=N
  *   kta-metric: iterations_per_sec=X
  * Exit: 4 (skip) when the kernel lacks what the suite needs; 1 on setup
- * errors. single and twostage are measurements: 0 whatever their rate of
- * short reads, but 1 if data was lost or FIONREAD was wrong. loop: 1 on any
- * failure.
+ * errors, on a failed check phase, on data lost in the data phase or a recv
+ * error; loop: also 1 on any failure. single and twostage are measurements:
+ * 0 whatever their rate.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -35,15 +40,17 @@
 #include "kconfig.h"
 #include "kta_test.h"
 #include "load.h"
+#include "check.h"
 #include "scenario.h"
+#include "sockio.h"
 #include "sockmap_redir.skel.h"
 #include "sockmap_slots.h"
+#include "tally.h"
 
 #define DEFAULT_ITERATIONS 1000
-#define SHOW_PER_CLASS 3   /* failures printed in full per class */
 #define MAX_LOST 10        /* each costs 5 s: give up after this many */
-/* The FIONREAD check costs a fifth of a TCP iteration under TCG and tests
- * a deterministic promise: 1,000 checks in a 10,000-iteration run. */
+/* The check phase costs a fifth of a TCP iteration under TCG and tests
+ * a promise: 1,000 checks in a 10,000-iteration run. */
 #define DEFAULT_CHECK_EVERY 10
 
 /* The kernel options of kernel-config/sockmap.config, generated at build
@@ -61,13 +68,6 @@ struct opts {
 	bool verbose;
 };
 
-struct tally {
-	unsigned long done, failed, upstream_failed, checked;
-	unsigned long by_fail[SM_NR_FAIL];
-	unsigned long by_assert[SM_NR_ASSERT];
-	long long late_sum_us, late_max_us;
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -78,7 +78,7 @@ static void usage(FILE *f)
 		"  --iterations N   scenarios to run (default $KTA_ITERATIONS, else %d)\n"
 		"  --load           a busy-loop hog on every vCPU but the test's\n"
 		"  --load=N         N unpinned busy-loop hogs\n"
-		"  --check-every N  the FIONREAD check phase on every Nth iteration\n"
+		"  --check-every N  the check phase on every Nth iteration\n"
 		"                   (default %d; 1: all)\n"
 		"  -v               libbpf's debug output, progress lines\n",
 		DEFAULT_ITERATIONS, DEFAULT_CHECK_EVERY);
@@ -236,64 +236,6 @@ static double elapsed_s(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void record(const struct opts *o, struct tally *t, const struct sm_result *r)
-{
-	const char *tag_p = sm_proto_name(o->proto), *tag_v = sm_variant_name(o->variant);
-
-	t->done++;
-	for (int a = 0; a < SM_NR_ASSERT; a++)
-		if (r->asserts & (1u << a))
-			t->by_assert[a]++;
-	if (r->fails & ((1u << SM_F_SHORT) | (1u << SM_F_MISMATCH) | (1u << SM_F_LOST)) ||
-	    r->asserts)
-		t->upstream_failed++;
-	if (!r->fails)
-		return;
-	t->failed++;
-	for (int f = 0; f < SM_NR_FAIL; f++) {
-		if (!(r->fails & (1u << f)))
-			continue;
-		if (++t->by_fail[f] <= SHOW_PER_CLASS)
-			printf("sockmap_multi: %s/%s: iteration %lu: %s: %s%s\n", tag_p, tag_v,
-			       t->done, sm_fail_name((enum sm_fail)f), r->detail[f],
-			       t->by_fail[f] == SHOW_PER_CLASS ? " (no more of this class shown)"
-							       : "");
-	}
-	if (r->fails & (1u << SM_F_SHORT)) {
-		t->late_sum_us += r->late_us;
-		if (r->late_us > t->late_max_us)
-			t->late_max_us = r->late_us;
-	}
-}
-
-static void report(const struct opts *o, const struct tally *t, double secs)
-{
-	const char *tag_p = sm_proto_name(o->proto), *tag_v = sm_variant_name(o->variant);
-	double rate = secs > 0 ? (double)t->done / secs : 0;
-
-	printf("sockmap_multi: %s/%s: %lu iterations in %.1f s (%.1f/s)\n", tag_p, tag_v, t->done,
-	       secs, rate);
-	printf("sockmap_multi: %s/%s: failed %lu of %lu (short read %lu, data mismatch %lu, "
-	       "data lost %lu, FIONREAD %lu in %lu checks, recv error %lu)\n",
-	       tag_p, tag_v, t->failed, t->done, t->by_fail[SM_F_SHORT],
-	       t->by_fail[SM_F_MISMATCH], t->by_fail[SM_F_LOST], t->by_fail[SM_F_FIONREAD],
-	       t->checked, t->by_fail[SM_F_ERROR]);
-	if (t->by_fail[SM_F_SHORT])
-		printf("sockmap_multi: %s/%s: after a short read the rest came %.0f us later on "
-		       "average, %lld us at most\n",
-		       tag_p, tag_v, (double)t->late_sum_us / (double)t->by_fail[SM_F_SHORT],
-		       t->late_max_us);
-	if (o->variant != SM_LOOP)
-		printf("sockmap_multi: %s/%s: the upstream test would have failed %lu times "
-		       "(its data checks, or: %s %lu, %s %lu, %s %lu)\n",
-		       tag_p, tag_v, t->upstream_failed, sm_assert_name(SM_A_PARTIAL),
-		       t->by_assert[SM_A_PARTIAL], sm_assert_name(SM_A_FULL),
-		       t->by_assert[SM_A_FULL], sm_assert_name(SM_A_SECOND),
-		       t->by_assert[SM_A_SECOND]);
-	printf("kta-rate: failures=%lu iterations=%lu\n", t->failed, t->done);
-	printf("kta-metric: iterations_per_sec=%.1f\n", rate);
-}
-
 static int run(const struct opts *o, int map_fd, struct tally *t, double *secs)
 {
 	const __u32 slot0 = SOCKMAP_SLOT_P0, slot1 = SOCKMAP_SLOT_P1;
@@ -308,6 +250,7 @@ static int run(const struct opts *o, int map_fd, struct tally *t, double *secs)
 	for (unsigned long i = 0; i < o->iterations && !err; i++) {
 		struct sm_pairs sp;
 		struct sm_result r;
+		struct sm_check chk;
 		bool check;
 
 		err = sm_pairs_open(o->proto, &l, &sp);
@@ -321,13 +264,16 @@ static int run(const struct opts *o, int map_fd, struct tally *t, double *secs)
 			fprintf(stderr, "sockmap_multi: cannot add the sockets to the sockmap: %s\n",
 				strerror(errno));
 		}
-		check = i % o->check_every == 0;
-		err = err ?: sm_iteration(o->proto, o->variant, &sp, check, &r);
+		err = err ?: sm_iteration(o->proto, o->variant, &sp, &r);
+		check = !err && i % o->check_every == 0 && !t->checks_stopped && sm_checkable(&r);
+		if (check)
+			err = sm_check_run(o->proto, &sp, &chk);
 		sm_pairs_close(&sp);
 		if (err)
 			break;
-		record(o, t, &r);
-		t->checked += check;
+		tally_iteration(t, &r);
+		if (check)
+			tally_check(t, &chk);
 		if (t->by_fail[SM_F_LOST] >= MAX_LOST) {
 			printf("sockmap_multi: stopping after %lu iterations: %d lost data, each "
 			       "after a %d ms wait\n", t->done, MAX_LOST, SM_WAIT_MS);
@@ -346,7 +292,7 @@ int main(int argc, char **argv)
 {
 	struct sockmap_redir *skel = NULL;
 	struct load load = { .nr = 0 };
-	struct tally t = { .done = 0 };
+	struct tally t;
 	struct opts o;
 	double secs = 0;
 	int map_fd, prog_fd, err;
@@ -357,6 +303,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o))
 		return KTA_EXIT_FAIL;
 	verbose = o.verbose;
+	tally_init(&t, o.proto, o.variant);
 	libbpf_set_print(libbpf_print);
 	require_kernel();
 
@@ -391,7 +338,7 @@ int main(int argc, char **argv)
 	load_stop(&load);
 	if (err)
 		goto out;
-	report(&o, &t, secs);
+	tally_report(&t, secs);
 out:
 	load_stop(&load);
 	if (attached)
@@ -399,9 +346,9 @@ out:
 	sockmap_redir__destroy(skel);
 	if (err)
 		return KTA_EXIT_FAIL;
-	/* Broken promises fail every variant; short reads and the disorder
-	 * they can bring are what single and twostage measure. */
-	if (t.by_fail[SM_F_LOST] || t.by_fail[SM_F_FIONREAD] || t.by_fail[SM_F_ERROR])
+	/* Broken promises fail every variant; the rates of single and twostage
+	 * are measurements. */
+	if (tally_broken(&t))
 		return KTA_EXIT_FAIL;
 	if (o.variant == SM_LOOP && t.failed)
 		return KTA_EXIT_FAIL;
