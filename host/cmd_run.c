@@ -685,6 +685,13 @@ static int run_main(struct run_opts *o)
 	}
 	err = build_plan(o, &k, &res, &plan, &st);
 	err = err ?: build_initramfs(o, &k, &plan, cache, initrd, sizeof(initrd), &st);
+	/* What the agent was asked to do, for whoever reads the artifacts. */
+	if (!err) {
+		cleanup_free char *pp = path_join(artifacts, "plan.txt");
+
+		if (pp)
+			write_file_atomic(pp, plan.data, plan.len, 0644);
+	}
 	if (err) {
 		rc = err == -EINVAL || err == -ENOENT || err == -ENOEXEC ? EXIT_USAGE : EXIT_INFRA;
 		goto out;

@@ -175,9 +175,18 @@ static int resolve_kernel(struct stb *b, struct st_result *res)
 						    res->kernel);
 
 		if (beside && path_exists(beside)) {
+			cleanup_free char *info = xasprintf("%.*s/build.info",
+							    (int)(strrchr(res->kernel, '/') - res->kernel), res->kernel);
+			cleanup_buf struct buf ib = { 0 };
+			char key[65] = "";
+
 			snprintf(b->btf, sizeof(b->btf), "%s", beside);
 			if (mods && path_exists(mods))
 				snprintf(b->testmods, sizeof(b->testmods), "%s", mods);
+			/* A kta build: named as when it was built here. */
+			if (info && !read_file(info, &ib, 64 << 10) && ib.data && !kconfig_get(ib.data, "key", key, sizeof(key)))
+				snprintf(res->kernel_desc, sizeof(res->kernel_desc), "kta-built %s selftests kernel (key %.12s)",
+					 res->kernel_version, key);
 		}
 	}
 	if (!b->btf[0]) {

@@ -10,13 +10,23 @@
 #  3. The matrix: all five architectures (x86_64, arm64, riscv64, s390x,
 #     ppc64le) on Debian's prebuilt kernels, the same three suites, one
 #     table; riscv64's ASAN tests must skip with the profile's reason.
+#  4. The kernel's own BPF selftests (SELFTESTS_ARCHES, default "x86_64
+#     arm64"): the toolchain root, kta's selftests kernel of the patched
+#     7.3.4 tree, test_progs with ASAN=1; token, test_bpffs and
+#     sockmap_basic must pass on it. On x86_64 also: without and with the
+#     series side by side (SELFTESTS_RUNS, default 3), Debian's 7.3.4 cloud
+#     kernel (what its config cannot run is skipped with the reason), and a
+#     series that does not apply (exit 125).
 # Prints TAP, the patch status table and the figures (build time, options,
 # image size, boot). A cold run takes two full kernel builds (~20 min each
 # on 2 cores).
 #
 # Variables: ITERATIONS (1000), MATRIX_ITERATIONS (200), SOURCE_ARCHES
-# ("x86_64 arm64"), KSOURCE/KTREE/PATCHES/JOBS as for
-# scripts/kernel-source.sh, KTA_ARGS (more `kta run` options).
+# ("x86_64 arm64"), SELFTESTS_ARCHES ("x86_64 arm64"), SELFTESTS_RUNS (3),
+# KSOURCE/KTREE/PATCHES/JOBS as for scripts/kernel-source.sh, KTA_ARGS
+# (more `kta run` options). A cold run also builds the toolchain root (a
+# minute), a selftests kernel per arch (~30 min each on 2 cores) and
+# test_progs (~5 min each).
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build}
@@ -138,6 +148,65 @@ check "broken tree: nothing on stdout, nothing cached" \
 	bash -c "[ ! -s '$art/broken.out' ] && ! ls '$art/broken-cache/builds' 2>/dev/null | grep -qv requests"
 grep -A3 'the compiler said' "$art/broken.err" | sed 's/^/#   /'
 rm -rf "$broken" "$art/broken-cache"
+
+# The kernel's own BPF selftests, built from the patched tree, on kta's
+# kernel of that tree.
+selftests() {
+	local A=$1 out=$art/$1-selftests rc
+	echo "# $A: the BPF selftests (token, test_bpffs, sockmap_basic) with ASAN on kta's kernel of the patched tree"
+	"$O/kta" run --arch "$A" --selftests token,test_bpffs,sockmap_basic --asan --patches patches/series \
+		--json "$out.json" --artifacts "$out" >"$out.out" 2>"$out.err"
+	rc=$?
+	grep -E '^(# (tests|subtests|time|run|kernel):|not ok)|^    not ok' "$out.out" | sed 's/^/#   /'
+	grep -E 'toolchain root|built (kernel|selftests)|payload:' "$out.err" | sed 's/^/#   /'
+	check "$A selftests: exit 0, every subtest passed (got $rc)" [ "$rc" = 0 ]
+	check "$A selftests: all 13 token subtests passed" [ "$(grep -cE '^    ok [0-9]+ token/' "$out.out")" = 13 ]
+	check "$A selftests: test_bpffs passed" grep -qE '^    ok [0-9]+ test_bpffs$' "$out.out"
+	check "$A selftests: both multi-channel subtests passed" \
+		[ "$(grep -cE '^    ok [0-9]+ sockmap_basic/sockmap (tcp|udp) multi channels$' "$out.out")" = 2 ]
+	check "$A selftests: the guest ran kta's kernel" grep -q "guest says 7\.3\.4" "$out.out"
+	check "$A selftests: from the ext4 payload" grep -q 'payload on ext4/virtio-blk' "$out.out"
+}
+
+compare() {
+	local out=$art/x86_64-compare rc runs=${SELFTESTS_RUNS:-3}
+	echo "# x86_64: the seed subtests without and with the series, $runs runs each, interleaved"
+	"$O/kta" run --selftests 'token,test_bpffs,sockmap_basic/sockmap*multi*' --asan --patches patches/series \
+		--compare-patches --runs "$runs" --artifacts "$out" >"$out.out" 2>"$out.err"
+	rc=$?
+	sed -n '/^# ---- selftests/,$p' "$out.out" | sed 's/^/#   /'
+	check "compare: exit 0 or 1 (got $rc)" [ "$rc" = 0 -o "$rc" = 1 ]
+	check "compare: a row per seed subtest with both builds" \
+		grep -qE '^# token/map_token +[0-9]+/'"$runs"' .* [0-9]+/'"$runs"' ' "$out.out"
+	check "compare: the patched build passes everything" \
+		bash -c "! grep -E '^not ok [0-9]+ patched' '$out.out'"
+}
+
+debian_kernel() {
+	local out=$art/x86_64-debian rc
+	echo "# x86_64: the BPF selftests on Debian's 7.3.4 cloud kernel"
+	"$O/kta" run --kernel-version 7.3 --selftests token,test_bpffs --asan --patches patches/series \
+		--artifacts "$out" >"$out.out" 2>"$out.err"
+	rc=$?
+	grep -E '^    (not )?ok .*SKIP|^# subtests' "$out.out" | sed 's/^/#   /'
+	check "debian kernel: exit 0: what it cannot run is skipped (got $rc)" [ "$rc" = 0 ]
+	check "debian kernel: test_bpffs skipped for CONFIG_BPF_PRELOAD" \
+		grep -qE '^    ok [0-9]+ test_bpffs # SKIP the kernel.s config lacks CONFIG_BPF_PRELOAD' "$out.out"
+	check "debian kernel: three token subtests skipped for unprivileged BPF" \
+		[ "$(grep -cE '^    ok [0-9]+ token/obj_priv_(btf_success|implicit_token|implicit_token_envvar) # SKIP .*CONFIG_BPF_UNPRIV_DEFAULT_OFF=n' "$out.out")" = 3 ]
+	check "debian kernel: the other ten token subtests passed" \
+		[ "$(grep -cE '^    ok [0-9]+ token/[a-z_]+$' "$out.out")" = 10 ]
+	"$O/kta" selftests build --patches tests/fixtures/selftests-conflict >"$art/conflict.out" 2>"$art/conflict.err"
+	rc=$?
+	check "selftests: a series that does not apply to the tree exits 125 (got $rc)" [ "$rc" = 125 ]
+}
+
+for a in ${SELFTESTS_ARCHES:-x86_64 arm64}; do
+	selftests "$a"
+done
+case " ${SELFTESTS_ARCHES:-x86_64 arm64} " in
+*" x86_64 "*) compare; debian_kernel ;;
+esac
 
 matrix
 done_tap

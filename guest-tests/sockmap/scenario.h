@@ -25,7 +25,8 @@ enum sm_variant {
 };
 
 /* What can go wrong in a phase; a phase may show several. The data phase
- * uses the first four and SM_F_ERROR, the check phase all but SM_F_SHORT. */
+ * uses SM_F_SHORT, _MISMATCH, _LOST and _ERROR; the check phase all but
+ * SM_F_SHORT. */
 enum sm_fail {
 	SM_F_SHORT,    /* the variant's reads returned < 10 bytes; the rest came later */
 	SM_F_MISMATCH, /* 10 bytes, but not the ones sent, or not in order */

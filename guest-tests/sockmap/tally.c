@@ -171,7 +171,8 @@ void tally_report(const struct tally *t, double secs)
 		    (double)t->late_sum_us / (double)t->by_fail[SM_F_SHORT], t->late_max_us);
 	report_upstream(t);
 	report_checks(t);
-	say(t, "the rate below counts %s: %lu of %lu", sm_rate_meaning(t->variant), t->failed, t->done);
+	say(t, "the rate below counts %s: %lu of %lu", sm_rate_meaning(t->variant), t->failed,
+	    t->done);
 	printf("kta-rate: failures=%lu iterations=%lu\n", t->failed, t->done);
 	printf("kta-metric: iterations_per_sec=%.1f\n", rate);
 }

@@ -100,5 +100,26 @@ check "stress: recorded in the JSON" has "$work/stress.json" '"stress": "hogs=2,
 kta badstress run --accel tcg "${common[@]}" --selftests alpha --stress hogs=lots --artifacts "$work/bs.art"
 check "a bad --stress: exit 128" rc_is badstress 128
 
+# A toolchain root that cannot be made: what failed, mmdebstrap's own
+# words, nothing half-made left (its own cache: nothing else is touched).
+KTA_CACHE=$work/cache KTA_TOOLCHAIN_SUITE=kta-no-such-suite kta badroot toolchain root
+check "a root that cannot be made: exit 129" rc_is badroot 129
+check "a root that cannot be made: says what failed, with mmdebstrap's output" \
+	has "$work/badroot.err" 'cannot make the toolchain root kta-no-such-suite-.*: mmdebstrap failed'
+check "a root that cannot be made: its whole output is kept" \
+	bash -c "ls '$work'/cache/toolchains/kta-no-such-suite-*.failed.log >/dev/null"
+check "a root that cannot be made: nothing half-made" \
+	bash -c "! ls -d '$work'/cache/toolchains/kta-no-such-suite-*/ '$work'/cache/toolchains/.tmp-* 2>/dev/null | grep -q ."
+
+# BPF CI's way (no -v): subtests come when their test ends, the override
+# is still found among the test's logs.
+kta ci run --accel tcg "${common[@]}" --selftests leaky --selftests-ci --artifacts "$work/ci.art"
+check "ci output: exit 1" rc_is ci 1
+check "ci output: test_progs ran without -v" has "$work/ci.art/plan.txt" '^test [0-9]+ selftests /selftests/test_progs -J [^ ]+ -a leaky'
+check "the default: test_progs -v" has "$work/cmp.art/plan.txt" '^test [0-9]+ unpatched#1 /selftests/test_progs -J [^ ]+ -v -a alpha'
+check "ci output: the leaking child's exit() is still the override" \
+	has "$work/ci.out" 'not ok 1 leaky/exit # SANITIZER-EXIT-OVERRIDE'
+check "ci output: said in the table" has "$work/ci.out" 'test_progs as BPF CI runs it \(no -v\)'
+
 echo "1..$n"
 [ "$nfail" -eq 0 ]
