@@ -90,6 +90,15 @@ check "hang: its tasks' kernel stacks are in the report" has "$work/h.art/tests/
 check "hang: the run is a timeout of that subtest" has "$work/hang.out" 'not ok 1 selftests # TIMEOUT killed: a subtest had no result within its 5 s subtest timeout'
 check "hang: no QEMU left" bash -c "! pgrep -f '^qemu-system.*$TMPDIR' >/dev/null"
 
+# A kernel warning on the console during one subtest fails that subtest.
+kta warn run --accel tcg "${common[@]}" --selftests warn --artifacts "$work/w.art"
+check "splat: exit 1" rc_is warn 1
+check "splat: the subtest it came in fails with the kernel's line" \
+	has "$work/warn.out" '^    not ok 2 warn/splat # KERNEL kernel WARNING during the subtest: WARNING: CPU: 0 PID: [0-9]+ at kta-fixture'
+check "splat: the subtests before and after it pass" \
+	bash -c "grep -q '^    ok 1 warn/quiet\$' '$work/warn.out' && grep -q '^    ok 3 warn/after\$' '$work/warn.out'"
+check "splat: in the JSON, with its subtest" has "$work/w.art/results.json" '"test": 1, "subtest": 2, "kind": "WARNING"'
+
 # Stress knobs are recorded; the tests still pass under them.
 kta stress run --accel tcg "${common[@]}" --selftests alpha --stress hogs=2,nice=19,mem=64,preempt=full \
 	--json "$work/stress.json" --artifacts "$work/s.art"
