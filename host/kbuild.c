@@ -74,37 +74,6 @@ static void build_free(struct build *b)
 		patch_series_free(&b->series);
 }
 
-static int resolve_tree(struct build *b)
-{
-	const struct kbuild_opts *o = b->o;
-	int err;
-
-	if (o->tree && o->source)
-		return pr_err("--tree and --source exclude each other"), -EINVAL;
-	if (o->tree) {
-		if (!realpath(o->tree, b->tree))
-			return pr_err("`%s` is not a kernel tree: %s", o->tree, strerror(errno)), -EINVAL;
-		snprintf(b->srcloc, sizeof(b->srcloc), "tree:%s", b->tree);
-	} else {
-		const char *src = o->source ? o->source : KBUILD_DEFAULT_SOURCE;
-		struct ksource ks;
-
-		if (strncmp(src, "debian:", 7))
-			return pr_err("unknown --source `%s` (expected debian:VERSION, e.g. debian:7.3, debian:6.12)",
-				      src), -EINVAL;
-		err = ksource_fetch(src + 7, &ks);
-		if (err)
-			return err;
-		snprintf(b->tree, sizeof(b->tree), "%s", ks.dir);
-		snprintf(b->srcloc, sizeof(b->srcloc), "debian:%s", ks.package);
-		snprintf(b->identity, sizeof(b->identity), "%s", ks.identity);
-	}
-	err = kbuild_check_tree(b->tree, b->arch->kbuild_srcarch, b->kversion, sizeof(b->kversion));
-	if (!err && o->tree)
-		err = kbuild_tree_identity(b->tree, b->identity, sizeof(b->identity));
-	return err;
-}
-
 static int hex_of(const char *text, size_t len, char hex[65])
 {
 	struct sha256 h;
@@ -121,90 +90,11 @@ static void request_key(struct build *b, char hex[65])
 {
 	struct sha256 h = b->fraghash;
 	char frag[65];
-	struct kbuild_key_in in = { .tree = b->identity, .patches = b->patches_sha, .config = frag,
+	struct kbuild_key_in in = { .tree = b->t.identity, .patches = b->patches_sha, .config = frag,
 				    .toolchain = b->toolchain, .arch = b->arch->name };
 
 	sha256_hex(&h, frag);
 	kbuild_key(&in, hex);
-}
-
-static int lock_workspace(const struct build *b)
-{
-	cleanup_free char *path = path_join(b->ws, ".lock");
-	int fd;
-
-	if (!path)
-		return -ENOMEM;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return pr_err("cannot open `%s`: %s", path, strerror(errno)), -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		pr_info("waiting for another kta building in `%s`", b->ws);
-		while (flock(fd, LOCK_EX) < 0)
-			if (errno != EINTR || interrupted) {
-				close(fd);
-				return -EINTR;
-			}
-	}
-	return fd;
-}
-
-void kbuild_print_patches(const struct patch_series *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		const struct patch *p = &s->v[i];
-
-		pr_info("patch %zu/%zu %-16s %s", i + 1, s->n, patch_status_name(p->status), p->name);
-		for (const char *l = p->detail; l && *l;) {
-			const char *e = strchrnul(l, '\n');
-
-			pr_err("  %.*s", (int)(e - l), l);
-			l = *e ? e + 1 : e;
-		}
-		if (p->rej[0])
-			pr_err("  rejected hunks: %s", p->rej);
-	}
-}
-
-/* src/: a hard-link snapshot of the tree with the series applied, reused
- * while the tree's identity and the series are the same. */
-static int prepare_src(struct build *b)
-{
-	cleanup_buf struct buf old = { 0 }, changed = { 0 };
-	cleanup_free char *idpath = path_join(b->ws, "src.id");
-	cleanup_free char *id = xasprintf("%s\n%s\n", b->identity, b->patches_sha);
-	struct patch_opts po = { 0 };
-	char patch_art[PATH_MAX];
-	int err;
-
-	if (!idpath || !id)
-		return -ENOMEM;
-	if (!read_file(idpath, &old, 4096) && old.data && !strcmp(old.data, id) && path_exists(b->src))
-		return 0;
-	unlink(idpath);
-	err = kbuild_snapshot_diverged(b->tree, b->src, &changed);
-	if (err)
-		return pr_err("cannot read the snapshot `%s`: %s", b->src, strerror(-err)), err;
-	pr_info("snapshotting %s", b->tree);
-	err = kbuild_snapshot(b->tree, b->src);
-	if (err)
-		return err;
-	if (b->have_series) {
-		if (pathf(patch_art, sizeof(patch_art), "%s/patches", b->art))
-			return -ENAMETOOLONG;
-		po.artifacts = patch_art;
-		err = patches_apply(b->src, &b->series, &po);
-		if (err >= 0)
-			kbuild_print_patches(&b->series);
-		if (err > 0) {
-			pr_err("the patch series `%s` does not apply to %s (%s)", b->series.path, b->tree, b->kversion);
-			return KBUILD_ECONFLICT;
-		}
-		if (err < 0)
-			return err;
-	}
-	err = kbuild_snapshot_refresh(b->tree, b->src, &changed);
-	return err ?: write_file_atomic(idpath, id, strlen(id), 0644);
 }
 
 /* With the selftests fragment: the modules (Module.symvers), the tree's
@@ -277,27 +167,6 @@ static int build_selftests_extras(struct build *b, const char *log, char *extra,
 	return 0;
 }
 
-static int default_artifacts(struct build *b)
-{
-	char stamp[32], rel[PATH_MAX];
-	time_t now = time(NULL);
-	struct tm tm;
-	int err;
-
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	if (b->o->artifacts)
-		err = pathf(rel, sizeof(rel), "%s", b->o->artifacts);
-	else
-		err = pathf(rel, sizeof(rel), "kta-out/kbuild-%s-%s-%d", stamp, b->arch->name, (int)getpid());
-	err = err ?: mkdir_p(rel, 0755);
-	if (err)
-		return pr_err("cannot create the artifacts directory `%s`: %s", rel, strerror(-err)), err;
-	if (!realpath(rel, b->art))
-		return -errno;
-	return 0;
-}
-
 static int run(struct build *b, struct kbuild_result *res)
 {
 	const struct kbuild_opts *o = b->o;
@@ -306,18 +175,11 @@ static int run(struct build *b, struct kbuild_result *res)
 	uint64_t t0;
 	int err;
 
-	err = cache_dir(b->cache, sizeof(b->cache));
-	if (err)
-		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
 	/* make runs in the tree (O=, CCACHE_BASEDIR): a relative KTA_CACHE
 	 * would point elsewhere there. */
-	{
-		char abs[PATH_MAX];
-
-		if (!realpath(b->cache, abs))
-			return pr_err("cannot resolve the kta cache `%s`: %s", b->cache, strerror(errno)), -errno;
-		memcpy(b->cache, abs, sizeof(b->cache));
-	}
+	err = cache_dir_abs(b->cache, sizeof(b->cache));
+	if (err)
+		return err;
 	if (o->troot) {
 		b->prefix = troot_prefix(o->troot, NULL);
 		if (!b->prefix)
@@ -338,22 +200,22 @@ static int run(struct build *b, struct kbuild_result *res)
 		b->have_series = true;
 		snprintf(b->patches_sha, sizeof(b->patches_sha), "%s", b->series.sha256);
 	}
-	err = resolve_tree(b);
+	err = ktree_resolve(o->tree, o->source, b->arch->kbuild_srcarch, &b->t);
 	/* The selftests fragment's files come from the tree. */
 	if (!err && b->selftests)
-		err = kbuild_load_fragments(b, b->tree);
-	err = err ?: default_artifacts(b);
+		err = kbuild_load_fragments(b, b->t.tree);
+	err = err ?: kbuild_artifacts_dir(o->artifacts, "kbuild", b->arch->name, b->art, sizeof(b->art));
 	if (err)
 		return err;
 	snprintf(res->artifacts, sizeof(res->artifacts), "%s", b->art);
 	request_key(b, req);
 	if (!o->force && !o->config_only && !kbuild_request_lookup(b->cache, req, res)) {
 		pr_info("cache hit: kernel %s (key %.12s) built before from the same tree, fragments, patches "
-			"and toolchain", b->kversion, res->key);
+			"and toolchain", b->t.kversion, res->key);
 		return 0;
 	}
 	if (o->cached_only) {
-		pr_info("kernel %s for %s is not in the cache (--cached: not building it)", b->kversion,
+		pr_info("kernel %s for %s is not in the cache (--cached: not building it)", b->t.kversion,
 			b->arch->name);
 		return -ENODATA;
 	}
@@ -364,15 +226,15 @@ static int run(struct build *b, struct kbuild_result *res)
 		cleanup_buf struct buf report = { 0 };
 		size_t bad;
 
-		err = kindex_load(b->tree, b->arch->kbuild_srcarch, &ix);
+		err = kindex_load(b->t.tree, b->arch->kbuild_srcarch, &ix);
 		if (err)
-			return pr_err("cannot read the Kconfig files of `%s`: %s", b->tree, strerror(-err)), err;
+			return pr_err("cannot read the Kconfig files of `%s`: %s", b->t.tree, strerror(-err)), err;
 		bad = kcheck_unknown(&b->want, &ix, &report, NULL);
 		kindex_free(&ix);
 		if (bad) {
 			cleanup_free char *head = xasprintf("kernel config fragments ask for %zu option%s that %s (%s) "
-							    "does not have:", bad, bad == 1 ? "" : "s", b->tree,
-							    b->kversion);
+							    "does not have:", bad, bad == 1 ? "" : "s", b->t.tree,
+							    b->t.kversion);
 
 			kbuild_log_report(head ? head : "unknown options:", report.data);
 			return KBUILD_ECONFIG;
@@ -381,7 +243,7 @@ static int run(struct build *b, struct kbuild_result *res)
 	/* One workspace per tree, arch and fragment list: switching between
 	 * fragment sets (kasan or not) does not rebuild everything. */
 	{
-		cleanup_free char *wskey = xasprintf("%s\n%s\n%s", b->srcloc, b->arch->name,
+		cleanup_free char *wskey = xasprintf("%s\n%s\n%s", b->t.srcloc, b->arch->name,
 						     b->fraglist.data ? b->fraglist.data : "");
 
 		if (!wskey)
@@ -413,7 +275,7 @@ static int run(struct build *b, struct kbuild_result *res)
 		b->env[2] = b->env_ccache;
 		b->env[3] = NULL;
 	}
-	lock = lock_workspace(b);
+	lock = kbuild_lock_workspace(b->ws);
 	if (lock < 0)
 		return lock;
 	if (o->clean && !o->config_only) {
@@ -424,13 +286,14 @@ static int run(struct build *b, struct kbuild_result *res)
 			return pr_err("cannot empty `%s`: %s", b->obj, strerror(-err)), err;
 	}
 	err = check_free_space(b->ws, o->config_only ? 256u << 20 : BUILD_SPACE, "a kernel build");
-	err = err ?: prepare_src(b);
+	err = err ?: kbuild_prepare_src(b->ws, b->src, &b->t, b->patches_sha, b->have_series ? &b->series : NULL,
+					b->art);
 	/* A series may change the selftests' config files: the snapshot's. */
 	if (!err && b->selftests && b->have_series)
 		err = kbuild_load_fragments(b, b->src);
 	if (err)
 		return err;
-	pr_info("configuring %s (%s) for %s: %s + %s%s", b->tree, b->kversion, b->arch->name, b->base,
+	pr_info("configuring %s (%s) for %s: %s + %s%s", b->t.tree, b->t.kversion, b->arch->name, b->base,
 		o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS,
 		o->troot ? " with the toolchain root's compilers" : "");
 	err = kbuild_configure(b, config, sizeof(config), res);
@@ -443,7 +306,7 @@ static int run(struct build *b, struct kbuild_result *res)
 	{
 		cleanup_buf struct buf cfg = { 0 };
 		char cfghex[65];
-		struct kbuild_key_in in = { .tree = b->identity, .patches = b->patches_sha, .config = cfghex,
+		struct kbuild_key_in in = { .tree = b->t.identity, .patches = b->patches_sha, .config = cfghex,
 					    .toolchain = b->toolchain, .arch = b->arch->name };
 
 		err = read_file(config, &cfg, 16 << 20);
@@ -454,7 +317,7 @@ static int run(struct build *b, struct kbuild_result *res)
 	}
 	if (!o->force && kbuild_cache_lookup(b->cache, key, res)) {
 		kbuild_request_remember(b->cache, req, key);
-		pr_info("cache hit: kernel %s (key %.12s) with this config was built before", b->kversion, key);
+		pr_info("cache hit: kernel %s (key %.12s) with this config was built before", b->t.kversion, key);
 		return 0;
 	}
 	{
@@ -462,7 +325,7 @@ static int run(struct build *b, struct kbuild_result *res)
 
 		if (pathf(log, sizeof(log), "%s/build.log", b->art))
 			return -ENAMETOOLONG;
-		pr_info("building %s (%s, %zu options) with %s, -j%u; log: %s", b->kversion, b->arch->kbuild_target,
+		pr_info("building %s (%s, %zu options) with %s, -j%u; log: %s", b->t.kversion, b->arch->kbuild_target,
 			res->options, b->cc + 3, o->jobs ? o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN), log);
 		t0 = monotonic_ms();
 		err = kbuild_make_in(b, b->arch->kbuild_target, log, "kernel build", o->progress);
@@ -482,7 +345,7 @@ static int run(struct build *b, struct kbuild_result *res)
 		cleanup_free char *info = xasprintf(
 			"# Written by kta kernel build.\nkey=%s\nversion=%s\narch=%s\ntree=%s\nidentity=%s\n"
 			"patches=%s\npatches_sha256=%s\nfragments=%s\nbase=%s\ntoolchain=%s\nbuild_ms=%llu\nbuilt=%lld\n",
-			key, b->kversion, b->arch->name, b->tree, b->identity, b->have_series ? b->series.path : "none",
+			key, b->t.kversion, b->arch->name, b->t.tree, b->t.identity, b->have_series ? b->series.path : "none",
 			b->patches_sha, o->fragments ? o->fragments : KBUILD_DEFAULT_FRAGMENTS, b->base, b->toolchain,
 			(unsigned long long)res->build_ms, (long long)time(NULL));
 

@@ -68,6 +68,28 @@ struct kbuild_result {
 	char testmods[PATH_MAX];
 };
 
+/* A kernel tree as a build sees it (kbuild_ws.c). */
+struct ktree {
+	char tree[PATH_MAX];        /* the tree as given (or fetched) */
+	char srcloc[PATH_MAX + 16]; /* "tree:DIR" or "debian:PACKAGE": names workspaces */
+	char identity[512];         /* the cache keys' view of its content */
+	char kversion[96];          /* "7.3.4" */
+};
+
+/* --tree DIR or --source debian:V (default KBUILD_DEFAULT_SOURCE, fetched
+ * if needed), checked as a kernel tree of srcarch, with its identity. */
+int ktree_resolve(const char *tree, const char *source, const char *srcarch, struct ktree *t);
+/* given, or kta-out/<kind>-<time>-<arch>-<pid>, made and resolved. */
+int kbuild_artifacts_dir(const char *given, const char *kind, const char *arch, char *out, size_t size);
+/* One build per workspace at a time: an flock on <ws>/.lock (waits, says
+ * so); the fd, or a negative errno (-EINTR when a signal stops the wait). */
+int kbuild_lock_workspace(const char *ws);
+/* src: the tree's hard-link snapshot with the series (or none) applied,
+ * reused while both are the same, patch statuses printed, rejected hunks
+ * in <art>/patches; KBUILD_ECONFLICT when the series does not apply. */
+int kbuild_prepare_src(const char *ws, const char *src, const struct ktree *t, const char *patches_sha,
+		       struct patch_series *series, const char *art);
+
 /* Does a --fragments list name the selftests fragment? */
 bool kbuild_fragments_have_selftests(const char *list);
 

@@ -351,7 +351,7 @@ int kbuild_configure(struct build *b, char *config_path, size_t size, struct kbu
 	/* Again on the snapshot: a patch may add the options a fragment asks for. */
 	if (kcheck_unknown(&b->want, &ix, &report, &advisory)) {
 		cleanup_free char *head = xasprintf("kernel config fragments ask for options that %s (%s) does "
-						    "not have:", b->tree, b->kversion);
+						    "not have:", b->t.tree, b->t.kversion);
 
 		kbuild_log_report(head ? head : "unknown options:", report.data);
 		kindex_free(&ix);
@@ -385,7 +385,7 @@ int kbuild_configure(struct build *b, char *config_path, size_t size, struct kbu
 	}
 	if (kcheck_survival(&b->want, cfg.data, &ix, &report, &advisory)) {
 		cleanup_free char *head = xasprintf("requested kernel options did not survive olddefconfig in %s "
-						    "(%s):", b->tree, b->kversion);
+						    "(%s):", b->t.tree, b->t.kversion);
 
 		kindex_free(&ix);
 		kbuild_log_report(head ? head : "requested kernel options did not survive:", report.data);

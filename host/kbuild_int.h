@@ -15,10 +15,7 @@ struct build {
 	const struct kbuild_opts *o;
 	const struct arch_profile *arch;
 	char cache[PATH_MAX];
-	char tree[PATH_MAX];        /* the tree as given (or fetched) */
-	char srcloc[PATH_MAX + 16]; /* names the workspace */
-	char identity[512];
-	char kversion[96];
+	struct ktree t;
 	char ws[PATH_MAX], src[PATH_MAX], obj[PATH_MAX];
 	char art[PATH_MAX];
 	char cc[128];               /* CC= for make */

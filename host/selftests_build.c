@@ -62,7 +62,7 @@ struct stb {
 	const struct arch_profile *arch;
 	struct troot root;
 	char cache[PATH_MAX];
-	char tree[PATH_MAX], srcloc[PATH_MAX + 16], identity[512], kversion[96];
+	struct ktree t;
 	char ws[PATH_MAX], src[PATH_MAX], out[PATH_MAX], art[PATH_MAX];
 	char btf[PATH_MAX];          /* the kernel's BTF (kta's vmlinux.btf, or extracted) */
 	char testmods[PATH_MAX];     /* the kernel entry's testmods/, or "" */
@@ -78,27 +78,6 @@ static void stb_free(struct stb *b)
 	troot_argv_free(b->prefix);
 	if (b->have_series)
 		patch_series_free(&b->series);
-}
-
-static int default_artifacts(struct stb *b)
-{
-	char stamp[32], rel[PATH_MAX];
-	time_t now = time(NULL);
-	struct tm tm;
-	int err;
-
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	if (b->o->artifacts)
-		err = pathf(rel, sizeof(rel), "%s", b->o->artifacts);
-	else
-		err = pathf(rel, sizeof(rel), "kta-out/selftests-%s-%s-%d", stamp, b->arch->name, (int)getpid());
-	err = err ?: mkdir_p(rel, 0755);
-	if (err)
-		return pr_err("cannot create the artifacts directory `%s`: %s", rel, strerror(-err)), err;
-	if (!realpath(rel, b->art))
-		return -errno;
-	return 0;
 }
 
 static int sha256_of(const char *path, char hex[65])
@@ -212,43 +191,21 @@ static int resolve_kernel(struct stb *b, struct st_result *res)
 	return 0;
 }
 
+/* The tree, and the BPF selftests in it. */
 static int resolve_tree(struct stb *b)
 {
-	const struct st_opts *o = b->o;
 	cleanup_free char *mk = NULL;
-	int err;
+	int err = ktree_resolve(b->o->tree, b->o->source, b->arch->kbuild_srcarch, &b->t);
 
-	if (o->tree && o->source)
-		return pr_err("--tree and --source exclude each other"), -EINVAL;
-	if (o->tree) {
-		if (!realpath(o->tree, b->tree))
-			return pr_err("`%s` is not a kernel tree: %s", o->tree, strerror(errno)), -EINVAL;
-		snprintf(b->srcloc, sizeof(b->srcloc), "tree:%s", b->tree);
-	} else {
-		const char *src = o->source ? o->source : KBUILD_DEFAULT_SOURCE;
-		struct ksource ks;
-
-		if (strncmp(src, "debian:", 7))
-			return pr_err("unknown --source `%s` (expected debian:VERSION)", src), -EINVAL;
-		err = ksource_fetch(src + 7, &ks);
-		if (err)
-			return err;
-		snprintf(b->tree, sizeof(b->tree), "%s", ks.dir);
-		snprintf(b->srcloc, sizeof(b->srcloc), "debian:%s", ks.package);
-		snprintf(b->identity, sizeof(b->identity), "%s", ks.identity);
-	}
-	err = kbuild_check_tree(b->tree, b->arch->kbuild_srcarch, b->kversion, sizeof(b->kversion));
 	if (err)
 		return err;
-	mk = xasprintf("%s/tools/testing/selftests/bpf/Makefile", b->tree);
+	mk = xasprintf("%s/tools/testing/selftests/bpf/Makefile", b->t.tree);
 	if (!mk)
 		return -ENOMEM;
 	if (!path_exists(mk))
 		return pr_err("kernel tree `%s` (%s) has no BPF selftests (tools/testing/selftests/bpf/Makefile)",
-			      b->tree, b->kversion), ST_ENOSELFTESTS;
-	if (o->tree)
-		err = kbuild_tree_identity(b->tree, b->identity, sizeof(b->identity));
-	return err;
+			      b->t.tree, b->t.kversion), ST_ENOSELFTESTS;
+	return 0;
 }
 
 /* The host's compilers as a "root": what names them in keys and reports. */
@@ -277,7 +234,7 @@ static int host_toolchain(struct stb *b)
 static void key_of(const struct stb *b, char hex[65])
 {
 	const char *parts[][2] = {
-		{ "format", ST_FORMAT },           { "tree", b->identity },
+		{ "format", ST_FORMAT },           { "tree", b->t.identity },
 		{ "patches", b->patches_sha },     { "toolchain", b->root.name },
 		{ "versions", b->root.versions },  { "asan", b->o->asan ? "1" : "0" },
 		{ "arch", b->arch->name },         { "kernel", b->kernel_id },
@@ -337,48 +294,6 @@ int st_test_names(const struct st_result *res, struct buf *out)
 	cleanup_free char *path = path_join(res->dir, "tests.txt");
 
 	return path ? read_file(path, out, 1 << 20) : -ENOMEM;
-}
-
-/* src/ of the workspace: the tree's snapshot with the series, reused while
- * both are the same (the same code path as `kta kernel build`'s). */
-static int prepare_src(struct stb *b)
-{
-	cleanup_buf struct buf old = { 0 }, changed = { 0 };
-	cleanup_free char *idpath = path_join(b->ws, "src.id");
-	cleanup_free char *id = xasprintf("%s\n%s\n", b->identity, b->patches_sha);
-	int err;
-
-	if (!idpath || !id)
-		return -ENOMEM;
-	if (!read_file(idpath, &old, 4096) && old.data && !strcmp(old.data, id) && path_exists(b->src))
-		return 0;
-	unlink(idpath);
-	err = kbuild_snapshot_diverged(b->tree, b->src, &changed);
-	if (err)
-		return pr_err("cannot read the snapshot `%s`: %s", b->src, strerror(-err)), err;
-	pr_info("snapshotting %s", b->tree);
-	err = kbuild_snapshot(b->tree, b->src);
-	if (err)
-		return err;
-	if (b->have_series) {
-		char patch_art[PATH_MAX];
-		struct patch_opts po = { 0 };
-
-		if (pathf(patch_art, sizeof(patch_art), "%s/patches", b->art))
-			return -ENAMETOOLONG;
-		po.artifacts = patch_art;
-		err = patches_apply(b->src, &b->series, &po);
-		if (err >= 0)
-			kbuild_print_patches(&b->series);
-		if (err > 0) {
-			pr_err("the patch series `%s` does not apply to %s (%s)", b->series.path, b->tree, b->kversion);
-			return KBUILD_ECONFLICT;
-		}
-		if (err < 0)
-			return err;
-	}
-	err = kbuild_snapshot_refresh(b->tree, b->src, &changed);
-	return err ?: write_file_atomic(idpath, id, strlen(id), 0644);
 }
 
 /* The kernel's BTF in the workspace, rewritten only when it changed: its
@@ -670,13 +585,13 @@ static int publish(struct stb *b, const char *key, struct st_result *res, uint64
 		err = err ?: copy_glob(pat, cdir, &n);
 	}
 	if (!err) {
-		snprintf(res->tree_desc, sizeof(res->tree_desc), "%s (%s), series %s", b->tree, b->kversion,
+		snprintf(res->tree_desc, sizeof(res->tree_desc), "%s (%s), series %s", b->t.tree, b->t.kversion,
 			 b->have_series ? b->series.path : "none");
 		info = xasprintf("# Written by kta selftests build.\nkey=%s\narch=%s\nasan=%d\ntree=%s\nidentity=%s\n"
 				 "patches=%s\npatches_sha256=%s\ntree_desc=%s\ntoolchain=%s\nversions=%s\nkernel=%s\n"
 				 "kernel_config=%s\nkernel_desc=%s\nkernel_version=%s\nkernel_id=%s\ntestmods=%s\n"
 				 "bpf_objects=%zu\npayload_bytes=%llu\nbuild_ms=%llu\nbuilt=%lld\n",
-				 key, b->arch->name, b->o->asan, b->tree, b->identity,
+				 key, b->arch->name, b->o->asan, b->t.tree, b->t.identity,
 				 b->have_series ? b->series.path : "none", b->patches_sha, res->tree_desc, b->root.name,
 				 b->root.versions, res->kernel, res->kernel_config, res->kernel_desc,
 				 res->kernel_version, b->kernel_id, b->testmods[0] ? "yes" : "no", nobjs,
@@ -700,27 +615,6 @@ static int publish(struct stb *b, const char *key, struct st_result *res, uint64
 	return err;
 }
 
-static int lock_ws(const char *ws)
-{
-	cleanup_free char *path = path_join(ws, ".lock");
-	int fd;
-
-	if (!path)
-		return -ENOMEM;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return pr_err("cannot open `%s`: %s", path, strerror(errno)), -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		pr_info("waiting for another kta building in `%s`", ws);
-		while (flock(fd, LOCK_EX) < 0)
-			if (errno != EINTR || kbuild_interrupted()) {
-				close(fd);
-				return -EINTR;
-			}
-	}
-	return fd;
-}
-
 static int run(struct stb *b, struct st_result *res)
 {
 	const struct st_opts *o = b->o;
@@ -729,16 +623,9 @@ static int run(struct stb *b, struct st_result *res)
 	uint64_t t0;
 	int err;
 
-	err = cache_dir(b->cache, sizeof(b->cache));
+	err = cache_dir_abs(b->cache, sizeof(b->cache));
 	if (err)
-		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
-	{
-		char abs[PATH_MAX];
-
-		if (!realpath(b->cache, abs))
-			return pr_err("cannot resolve the kta cache `%s`: %s", b->cache, strerror(errno)), -errno;
-		memcpy(b->cache, abs, sizeof(b->cache));
-	}
+		return err;
 	snprintf(b->patches_sha, sizeof(b->patches_sha), "none");
 	if (o->patches) {
 		err = patch_series_load(o->patches, &b->series);
@@ -748,7 +635,7 @@ static int run(struct stb *b, struct st_result *res)
 		snprintf(b->patches_sha, sizeof(b->patches_sha), "%s", b->series.sha256);
 	}
 	err = resolve_tree(b);
-	err = err ?: default_artifacts(b);
+	err = err ?: kbuild_artifacts_dir(o->artifacts, "selftests", b->arch->name, b->art, sizeof(b->art));
 	if (err)
 		return err;
 	snprintf(res->artifacts, sizeof(res->artifacts), "%s", b->art);
@@ -782,7 +669,7 @@ static int run(struct stb *b, struct st_result *res)
 		const char *asan = o->asan ? "asan" : "plain";
 
 		sha256_init(&h);
-		sha256_update(&h, b->srcloc, strlen(b->srcloc) + 1);
+		sha256_update(&h, b->t.srcloc, strlen(b->t.srcloc) + 1);
 		sha256_update(&h, asan, strlen(asan) + 1);
 		sha256_update(&h, b->root.name, strlen(b->root.name) + 1);
 		sha256_hex(&h, wsname);
@@ -793,11 +680,12 @@ static int run(struct stb *b, struct st_result *res)
 	err = err ?: mkdir_p(b->out, 0755);
 	if (err)
 		return pr_err("cannot create the workspace `%s`: %s", b->ws, strerror(-err)), err;
-	lock = lock_ws(b->ws);
+	lock = kbuild_lock_workspace(b->ws);
 	if (lock < 0)
 		return lock;
 	err = check_free_space(b->ws, BUILD_SPACE, "a selftests build");
-	err = err ?: prepare_src(b);
+	err = err ?: kbuild_prepare_src(b->ws, b->src, &b->t, b->patches_sha, b->have_series ? &b->series : NULL,
+					b->art);
 	err = err ?: place_btf(b, btf, sizeof(btf));
 	if (err)
 		return err;

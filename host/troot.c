@@ -466,14 +466,10 @@ int troot_ensure(const struct troot_opts *o, struct troot *r)
 		sha256_update(&h, "runtime-hook-1", 15);
 		sha256_hex(&h, hex);
 	}
-	err = cache_dir(r->cache, sizeof(r->cache));
-	if (!err) {
-		char abs[PATH_MAX];
-
-		if (realpath(r->cache, abs))
-			snprintf(r->cache, sizeof(r->cache), "%s", abs);
-	}
-	err = err ?: pathf(top, sizeof(top), "%s/toolchains", r->cache);
+	err = cache_dir_abs(r->cache, sizeof(r->cache));
+	if (err)
+		return err;
+	err = pathf(top, sizeof(top), "%s/toolchains", r->cache);
 	err = err ?: mkdir_p(top, 0755);
 	err = err ?: pathf(r->name, sizeof(r->name), "%s-llvm%s-%s-%.8s", suite, llvm, arches, hex);
 	err = err ?: pathf(r->dir, sizeof(r->dir), "%s/%s", top, r->name);

@@ -266,6 +266,21 @@ int cache_dir(char *out, size_t size)
 	return mkdir_p(out, 0755);
 }
 
+int cache_dir_abs(char *out, size_t size)
+{
+	char abs[PATH_MAX];
+	int err = cache_dir(out, size);
+
+	if (err)
+		return pr_err("cannot create the kta cache directory: %s (set KTA_CACHE)", strerror(-err)), err;
+	if (!realpath(out, abs))
+		return pr_err("cannot resolve the kta cache `%s`: %s", out, strerror(errno)), -errno;
+	if (strlen(abs) >= size)
+		return -ENAMETOOLONG;
+	memcpy(out, abs, strlen(abs) + 1);
+	return 0;
+}
+
 int check_free_space(const char *dir, uint64_t need_bytes, const char *what)
 {
 	struct statvfs sv;

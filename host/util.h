@@ -104,6 +104,9 @@ int self_dir(char *out, size_t size);
 
 /* Cache root: $KTA_CACHE, else $XDG_CACHE_HOME/kta, else ~/.cache/kta. */
 int cache_dir(char *out, size_t size);
+/* The same, absolute (builds run make elsewhere, and bind it into a
+ * toolchain root at its path), after saying what went wrong. */
+int cache_dir_abs(char *out, size_t size);
 /* Fail with -ENOSPC (and say so) when dir's filesystem has less than need. */
 int check_free_space(const char *dir, uint64_t need_bytes, const char *what);
 
