@@ -58,26 +58,6 @@ static void usage(FILE *f)
 		KBUILD_DEFAULT_SOURCE, arch_names(), arch_default()->name, KBUILD_DEFAULT_FRAGMENTS);
 }
 
-static int exit_code(int err)
-{
-	switch (err) {
-	case 0:
-		return EXIT_OK;
-	case KBUILD_EBUILD:
-	case KBUILD_ECONFLICT:
-		return EXIT_BOOT_FAILED;
-	case KBUILD_ECONFIG:
-	case -EINVAL:
-	case -ENOPKG:
-		return EXIT_USAGE;
-	case -ENODATA:
-		return EXIT_TEST_FAILED;
-	case -EINTR:
-		return kbuild_interrupted() == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-	default:
-		return EXIT_INFRA;
-	}
-}
 
 int cmd_kernel_build(int argc, char **argv)
 {
@@ -190,7 +170,7 @@ int cmd_kernel_build(int argc, char **argv)
 			pr_err("interrupted; nothing was added to the cache");
 		else if (res.artifacts[0] && (err == KBUILD_EBUILD || err == KBUILD_ECONFLICT || err == KBUILD_ECONFIG))
 			pr_err("kernel build failed; logs in %s", res.artifacts);
-		return exit_code(err);
+		return kbuild_exit_code(err);
 	}
 	if (o.config_only) {
 		pr_info("config: %zu options set; %s", res.options, res.config);
@@ -241,7 +221,7 @@ int cmd_kernel_source(int argc, char **argv)
 		return err;
 	err = ksource_fetch(version, &ks);
 	if (err)
-		return exit_code(err);
+		return kbuild_exit_code(err);
 	printf("%s\n", ks.dir);
 	return EXIT_OK;
 }

@@ -652,7 +652,7 @@ static int run_main(struct run_opts *o)
 		err = st_run_prepare(&o->st, &st);
 		if (err) {
 			st_run_free(&st);
-			return err == -EINVAL ? EXIT_USAGE : st_exit_code(err);
+			return err == -EINVAL ? EXIT_USAGE : kbuild_exit_code(err);
 		}
 		/* test_progs under ASAN, and an initramfs payload unpacked in
 		 * memory, need room. */

@@ -48,31 +48,6 @@ static void usage(FILE *f)
 		KBUILD_DEFAULT_SOURCE);
 }
 
-static int exit_code(int err)
-{
-	switch (err) {
-	case 0:
-		return EXIT_OK;
-	case KBUILD_EBUILD:
-	case KBUILD_ECONFLICT:
-		return EXIT_BOOT_FAILED;
-	case KBUILD_ECONFIG:
-	case ST_ENOSELFTESTS:
-	case -EINVAL:
-	case -ENOPKG:
-	case -ENOEXEC:
-		return EXIT_USAGE;
-	case -EINTR:
-		return kbuild_interrupted() == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-	default:
-		return EXIT_INFRA;
-	}
-}
-
-int st_exit_code(int err)
-{
-	return exit_code(err);
-}
 
 int st_parse_opts(int argc, char **argv, struct st_opts *o, void (*usage_fn)(FILE *))
 {
@@ -161,9 +136,9 @@ int cmd_selftests(int argc, char **argv)
 	if (err) {
 		if (err == -EINTR)
 			pr_err("interrupted; nothing was added to the cache");
-		else if (res.artifacts[0] && exit_code(err) == EXIT_BOOT_FAILED)
+		else if (res.artifacts[0] && kbuild_exit_code(err) == EXIT_BOOT_FAILED)
 			pr_err("selftests build failed; logs in %s", res.artifacts);
-		return exit_code(err);
+		return kbuild_exit_code(err);
 	}
 	if (!strcmp(verb, "list")) {
 		cleanup_buf struct buf names = { 0 };

@@ -192,14 +192,9 @@ static int run(struct build *b, struct kbuild_result *res)
 	err = err ?: kbuild_toolchain(b);
 	if (err)
 		return err;
-	snprintf(b->patches_sha, sizeof(b->patches_sha), "none");
-	if (o->patches) {
-		err = patch_series_load(o->patches, &b->series);
-		if (err)
-			return err == -ENOMEM ? err : -EINVAL;
-		b->have_series = true;
-		snprintf(b->patches_sha, sizeof(b->patches_sha), "%s", b->series.sha256);
-	}
+	err = kbuild_load_series(o->patches, &b->series, &b->have_series, b->patches_sha);
+	if (err)
+		return err;
 	err = ktree_resolve(o->tree, o->source, b->arch->kbuild_srcarch, &b->t);
 	/* The selftests fragment's files come from the tree. */
 	if (!err && b->selftests)

@@ -18,6 +18,7 @@
 #define KBUILD_EBUILD (-2001)     /* the kernel did not compile or link */
 #define KBUILD_ECONFIG (-2002)    /* a requested option did not survive */
 #define KBUILD_ECONFLICT (-2003)  /* the patch series does not apply */
+#define KBUILD_ENOTESTS (-2004)   /* the tree has no BPF selftests (kta selftests) */
 
 #define KBUILD_DEFAULT_SOURCE "debian:7.3"
 #define KBUILD_DEFAULT_FRAGMENTS "base,bpf,sockmap,asan"
@@ -89,6 +90,14 @@ int kbuild_lock_workspace(const char *ws);
  * in <art>/patches; KBUILD_ECONFLICT when the series does not apply. */
 int kbuild_prepare_src(const char *ws, const char *src, const struct ktree *t, const char *patches_sha,
 		       struct patch_series *series, const char *art);
+
+/* --patches: the series loaded into s (*have set), its sha256 into sha;
+ * "none" without one. -EINVAL for a bad series (said why). */
+int kbuild_load_series(const char *path, struct patch_series *s, bool *have, char sha[65]);
+/* The process exit code of a build's error (kernel or selftests): 0,
+ * 125 (does not apply or build: git bisect skips), 128 bad input, 129
+ * infrastructure, 130/143 interrupted, 1 for --cached's miss. */
+int kbuild_exit_code(int err);
 
 /* Does a --fragments list name the selftests fragment? */
 bool kbuild_fragments_have_selftests(const char *list);

@@ -9,8 +9,10 @@
 #include "log.h"
 #include "patches.h"
 #include "pathf.h"
+#include "results.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
@@ -144,4 +146,43 @@ int kbuild_prepare_src(const char *ws, const char *src, const struct ktree *t, c
 	}
 	err = kbuild_snapshot_refresh(t->tree, src, &changed);
 	return err ?: write_file_atomic(idpath, id, strlen(id), 0644);
+}
+
+int kbuild_load_series(const char *path, struct patch_series *s, bool *have, char sha[65])
+{
+	int err;
+
+	*have = false;
+	snprintf(sha, 65, "none");
+	if (!path)
+		return 0;
+	err = patch_series_load(path, s);
+	if (err)
+		return err == -ENOMEM ? err : -EINVAL;
+	*have = true;
+	snprintf(sha, 65, "%s", s->sha256);
+	return 0;
+}
+
+int kbuild_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case KBUILD_EBUILD:
+	case KBUILD_ECONFLICT:
+		return EXIT_BOOT_FAILED;
+	case KBUILD_ECONFIG:
+	case KBUILD_ENOTESTS:
+	case -EINVAL:
+	case -ENOPKG:
+	case -ENOEXEC:
+		return EXIT_USAGE;
+	case -ENODATA:
+		return EXIT_TEST_FAILED;
+	case -EINTR:
+		return kbuild_interrupted() == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+	default:
+		return EXIT_INFRA;
+	}
 }

@@ -13,10 +13,11 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "kbuild.h"
 #include "util.h"
 
-/* Project error codes beside -errno (kbuild.h has KBUILD_E*). */
-#define ST_ENOSELFTESTS (-2101)  /* the tree has no tools/testing/selftests/bpf */
+/* The tree has no tools/testing/selftests/bpf (kbuild.h's code). */
+#define ST_ENOSELFTESTS KBUILD_ENOTESTS
 
 struct st_opts {
 	const struct arch_profile *arch;
@@ -77,10 +78,9 @@ int st_test_names(const struct st_result *res, struct buf *out);
  * keep it (CONFIG_DEBUG_INFO_BTF); -ENOENT when there is none. */
 int st_image_btf(const char *image, const char *out);
 
-/* cmd_selftests.c: the process exit code of an st_build() error, and the
- * build options (argv[0] is the verb): -1 to go on, else an exit code. */
+/* cmd_selftests.c: the build options (argv[0] is the verb): -1 to go on,
+ * else an exit code. (An st_build() error's exit code: kbuild_exit_code.) */
 #include <stdio.h>
-int st_exit_code(int err);
 int st_parse_opts(int argc, char **argv, struct st_opts *o, void (*usage_fn)(FILE *));
 
 #endif

@@ -626,14 +626,9 @@ static int run(struct stb *b, struct st_result *res)
 	err = cache_dir_abs(b->cache, sizeof(b->cache));
 	if (err)
 		return err;
-	snprintf(b->patches_sha, sizeof(b->patches_sha), "none");
-	if (o->patches) {
-		err = patch_series_load(o->patches, &b->series);
-		if (err)
-			return err == -ENOMEM ? err : -EINVAL;
-		b->have_series = true;
-		snprintf(b->patches_sha, sizeof(b->patches_sha), "%s", b->series.sha256);
-	}
+	err = kbuild_load_series(o->patches, &b->series, &b->have_series, b->patches_sha);
+	if (err)
+		return err;
 	err = resolve_tree(b);
 	err = err ?: kbuild_artifacts_dir(o->artifacts, "selftests", b->arch->name, b->art, sizeof(b->art));
 	if (err)
