@@ -50,6 +50,9 @@ struct arch_profile {
 	/* The BPF selftests' name for it: tools/testing/selftests/bpf/
 	 * config.<this> and DENYLIST.<this> (BPF CI's names). */
 	const char *selftests_arch;
+	/* Why the BPF selftests' userspace is built with clang (LLVM=) for
+	 * this arch instead of gcc, or NULL: gcc. */
+	const char *selftests_llvm;
 	const char *kbuild_arch;   /* make ARCH= for kta kernel build */
 	const char *kbuild_srcarch; /* arch/<this>/ in the kernel tree ($(SRCARCH)) */
 	const char *kbuild_target; /* make target of the bootable image */

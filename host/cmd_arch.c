@@ -47,6 +47,9 @@ static void show(const struct arch_profile *a)
 	printf("packages       %s; cross: %s\n", a->qemu_package, a->cross_packages);
 	printf("bpf            __TARGET_ARCH_%s, bpf%s\n", a->bpf_arch, a->bpf_endian);
 	printf("asan           %s\n", a->asan_unsupported ? a->asan_unsupported : "yes");
+	printf("selftests      config.%s, DENYLIST.%s; userspace built with %s%s%s\n", a->selftests_arch,
+	       a->selftests_arch, a->selftests_llvm ? "clang" : "gcc", a->selftests_llvm ? ": " : "",
+	       a->selftests_llvm ? a->selftests_llvm : "");
 }
 
 static void list(void)

@@ -57,6 +57,7 @@ struct run_opts {
 	int matrix_fd;          /* -1, or where a matrix child reports */
 	bool timeout_given;
 	const char *stress;     /* --stress hogs=N,nice=K,mem=MB,preempt=MODE */
+	const char *cpu;        /* --cpu MODEL */
 	char stress_plan[128];  /* its plan line's words */
 	char stress_append[64]; /* its kernel arguments */
 	/* --selftests: the kernel's own BPF selftests (run_selftests.h). */
@@ -84,6 +85,7 @@ static void usage(FILE *f)
 		"  --run-timeout S       whole-run limit (default: boot + tests' timeouts + 60)\n"
 		"  --accel auto|kvm|tcg  accelerator (default auto: probe KVM, else TCG)\n"
 		"  --smp N, --memory MB  guest CPUs (default 2) and memory\n"
+		"  --cpu MODEL           QEMU's -cpu instead of the arch's (`kta arch show`)\n"
 		"  --json FILE, --junit FILE   machine-readable results\n"
 		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
 		"  --append ARGS         extra kernel command-line arguments\n"
@@ -226,6 +228,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "stress", required_argument, NULL, 1011 },
 		{ "selftests-toolchain", required_argument, NULL, 1012 },
 		{ "selftests-ci", no_argument, NULL, 1013 },
+		{ "cpu", required_argument, NULL, 1014 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -287,6 +290,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 1009: o->st.payload = optarg; break;
 		case 1010: err = parse_uint("--subtimeout", optarg, &o->st.subtimeout_s); break;
 		case 1013: o->st.ci_output = true; break;
+		case 1014: o->cpu = optarg; break;
 		case 1012:
 			if (strcmp(optarg, "root") && strcmp(optarg, "host")) {
 				pr_err("--selftests-toolchain: root or host, not `%s`", optarg);
@@ -714,7 +718,7 @@ static int run_main(struct run_opts *o)
 		total_timeout += res.tests[i].timeout_s + 5;
 	cfg = (struct vm_config){
 		.arch = o->arch, .kernel = k.image, .initrd = initrd, .kvm = res.accel_kvm,
-		.append_extra = append, .memory_mb = memory_mb, .smp = o->smp, .disks = st.disks,
+		.append_extra = append, .memory_mb = memory_mb, .smp = o->smp, .disks = st.disks, .cpu = o->cpu,
 		.boot_timeout_s = o->boot_timeout_s, .test_grace_s = 30,
 		.run_timeout_s = o->run_timeout_s
 					 ? o->run_timeout_s

@@ -69,7 +69,7 @@ int qemu_build_argv(const struct qemu_opts *o, char ***argv)
 	ADD(&s, "-accel");
 	ADD(&s, "%s", o->kvm ? "kvm" : "tcg");
 	ADD(&s, "-cpu");
-	ADD(&s, "%s", o->kvm ? a->cpu_kvm : a->cpu_tcg);
+	ADD(&s, "%s", o->cpu ? o->cpu : o->kvm ? a->cpu_kvm : a->cpu_tcg);
 	ADD(&s, "-m");
 	ADD(&s, "%u", mem);
 	ADD(&s, "-smp");

@@ -22,6 +22,7 @@ struct qemu_opts {
 	/* Raw disk images, read-only, as virtio-blk devices in this order
 	 * (the guest's vda, vdb, ...); NULL-terminated, or NULL. */
 	const char *const *disks;
+	const char *cpu;          /* -cpu instead of the profile's, or NULL */
 };
 
 /* NULL-terminated, heap-allocated argv; free with strv_free(). */

@@ -237,6 +237,7 @@ static void key_of(const struct stb *b, char hex[65])
 		{ "format", ST_FORMAT },           { "tree", b->t.identity },
 		{ "patches", b->patches_sha },     { "toolchain", b->root.name },
 		{ "versions", b->root.versions },  { "asan", b->o->asan ? "1" : "0" },
+		{ "cc", b->arch->selftests_llvm && b->root.llvm[0] ? "llvm" : "gcc" },
 		{ "arch", b->arch->name },         { "kernel", b->kernel_id },
 	};
 	struct sha256 h;
@@ -328,9 +329,10 @@ static int run_make(struct stb *b, const char *btf, const char *log)
 	cleanup_free char *objcopy = xasprintf("LLVM_OBJCOPY=llvm-objcopy%s%s", sfx, b->root.llvm);
 	cleanup_free char *arch = xasprintf("ARCH=%s", b->arch->kbuild_arch);
 	cleanup_free char *crossc = xasprintf("CROSS_COMPILE=%s", b->arch->cross_compile);
+	cleanup_free char *llvm = xasprintf("LLVM=-%s", b->root.llvm);
 	char jobs[32];
 
-	if (!dir || !output || !vbtf || !clang || !llc || !strip || !objcopy || !arch || !crossc)
+	if (!dir || !output || !vbtf || !clang || !llc || !strip || !objcopy || !arch || !crossc || !llvm)
 		return -ENOMEM;
 	snprintf(jobs, sizeof(jobs), "-j%u", b->o->jobs ? b->o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
 	argv[n++] = "make";
@@ -348,6 +350,12 @@ static int run_make(struct stb *b, const char *btf, const char *log)
 	}
 	if (b->o->asan)
 		argv[n++] = "ASAN=1";
+	/* The userspace with clang where the arch row says gcc fails. */
+	if (b->arch->selftests_llvm && b->root.llvm[0]) {
+		argv[n++] = llvm;
+		pr_info("building the userspace with clang-%s for %s: %s", b->root.llvm, b->arch->name,
+			b->arch->selftests_llvm);
+	}
 	/* The test modules come from the kernel's build (they must match
 	 * it); LLVM's disassembler, libbfd and the docs are left out. A BPF
 	 * object the kernel's BTF cannot compile (a Debian kernel lacks some
@@ -667,6 +675,10 @@ static int run(struct stb *b, struct st_result *res)
 		sha256_update(&h, b->t.srcloc, strlen(b->t.srcloc) + 1);
 		sha256_update(&h, asan, strlen(asan) + 1);
 		sha256_update(&h, b->root.name, strlen(b->root.name) + 1);
+		/* make does not notice another compiler: objects of gcc and of
+		 * clang live in workspaces of their own. */
+		if (b->arch->selftests_llvm && b->root.llvm[0])
+			sha256_update(&h, "llvm", 5);
 		sha256_hex(&h, wsname);
 	}
 	err = pathf(b->ws, sizeof(b->ws), "%s/stbuild/%.16s-%s", b->cache, wsname, b->arch->name);
