@@ -50,9 +50,10 @@ int troot_packages(const char *llvm, const struct arch_profile *const *arches, s
 		if (arch_is_native(a) == 1)
 			continue;
 		/* The cross compiler and libc (with libasan) from the row, then
-		 * the target's own libraries through multiarch. */
-		buf_printf(&b, " %s libelf-dev:%s zlib1g-dev:%s libzstd-dev:%s libssl-dev:%s", a->cross_packages,
-			   a->deb_arch, a->deb_arch, a->deb_arch, a->deb_arch);
+		 * the target's own libraries through multiarch (libcap: the
+		 * target's bpftool links it when built with clang). */
+		buf_printf(&b, " %s libelf-dev:%s zlib1g-dev:%s libzstd-dev:%s libssl-dev:%s libcap-dev:%s",
+			   a->cross_packages, a->deb_arch, a->deb_arch, a->deb_arch, a->deb_arch, a->deb_arch);
 	}
 	if (!b.data)
 		return -ENOMEM;
