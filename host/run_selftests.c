@@ -191,13 +191,19 @@ static int apply_requires(struct st_run *r, const char *select, const char *conf
 			if (strncmp(tok, "CONFIG_", 7))
 				continue;
 			snprintf(sym, sizeof(sym), "%.*s", (int)((eq ? eq : tok + strlen(tok)) - tok - 7), tok + 7);
-			if (!config_has(config, sym, eq ? eq + 1 : NULL) && mlen < sizeof(missing) - 1)
-				mlen += (size_t)snprintf(missing + mlen, sizeof(missing) - mlen, "%s%s", mlen ? ", " : "", tok);
+			if (config_has(config, sym, eq ? eq + 1 : NULL) || mlen >= sizeof(missing) - 1)
+				continue;
+			if (eq && !strcmp(eq + 1, "n"))
+				mlen += (size_t)snprintf(missing + mlen, sizeof(missing) - mlen, "%ssets CONFIG_%s",
+							 mlen ? ", " : "", sym);
+			else
+				mlen += (size_t)snprintf(missing + mlen, sizeof(missing) - mlen, "%slacks %s",
+							 mlen ? ", " : "", tok);
 		}
 		if (missing[0]) {
 			char reason[256];
 
-			snprintf(reason, sizeof(reason), "the kernel's config lacks %s: %s", missing, why);
+			snprintf(reason, sizeof(reason), "the kernel's config %s: %s", missing, why);
 			pr_warn("skipping %s: %s", name, reason);
 			if (add_skip(r, name, reason))
 				return -ENOMEM;
