@@ -424,6 +424,82 @@ static void remove_outdated(const struct troot *r, const char *top)
 		closedir(d);
 }
 
+/* <suite>-llvm<N>-<arch+arch...>-<hash of what it holds>: a root made by
+ * another package list (another kta) has another name. */
+static int root_name(const char *suite, const char *llvm, const struct arch_profile *const *set, size_t n,
+		     char *out, size_t size, char *packages, size_t psize)
+{
+	char arches[128], hex[65];
+	struct sha256 h;
+	int err;
+
+	arch_list(set, n, arches, sizeof(arches));
+	err = troot_packages(llvm, set, n, packages, psize);
+	if (err)
+		return err;
+	sha256_init(&h);
+	sha256_update(&h, packages, strlen(packages) + 1);
+	sha256_update(&h, apt_valid_until, strlen(apt_valid_until) + 1);
+	sha256_update(&h, "runtime-hook-1", 15);
+	sha256_hex(&h, hex);
+	return pathf(out, size, "%s-llvm%s-%s-%.8s", suite, llvm, arches, hex);
+}
+
+/* An up-to-date root of more arches serves fewer: a root made for
+ * riscv64 too is as good for x86_64 and arm64. Its name into out. */
+static bool find_superset(const char *top, const char *suite, const char *llvm,
+			  const struct arch_profile *const *want, size_t nwant, char *out, size_t size)
+{
+	cleanup_free char *prefix = xasprintf("%s-llvm%s-", suite, llvm);
+	struct dirent *de;
+	DIR *d = prefix ? opendir(top) : NULL;
+	bool found = false;
+
+	while (d && !found && (de = readdir(d))) {
+		const struct arch_profile *set[16];
+		char list[128], name[96], packages[2048], *dash;
+		size_t n = 0;
+		bool all = true;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || strchr(de->d_name, '.'))
+			continue;
+		snprintf(list, sizeof(list), "%s", de->d_name + strlen(prefix));
+		dash = strrchr(list, '-');
+		if (!dash)
+			continue;
+		*dash = '\0';
+		for (char *save = NULL, *a = strtok_r(list, "+", &save); a && n < ARRAY_SIZE(set);
+		     a = strtok_r(NULL, "+", &save)) {
+			set[n] = NULL;
+			for (size_t i = 0; i < arch_count(); i++)
+				if (!strcmp(arch_at(i)->deb_arch, a))
+					set[n] = arch_at(i);
+			if (!set[n])
+				break;
+			n++;
+		}
+		for (size_t i = 0; i < nwant; i++) {
+			bool in = false;
+
+			for (size_t j = 0; j < n; j++)
+				in = in || set[j] == want[i];
+			all = all && in;
+		}
+		if (!all || root_name(suite, llvm, set, n, name, sizeof(name), packages, sizeof(packages)) ||
+		    strcmp(name, de->d_name))
+			continue;
+		{
+			cleanup_free char *dir = path_join(top, de->d_name);
+			struct troot probe = { 0 };
+
+			found = dir && !info_read(dir, &probe) && !pathf(out, size, "%s", de->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 /* Share-locked for as long as this process uses it, then its mount points. */
 static int take_use(struct troot *r)
 {
@@ -437,7 +513,7 @@ int troot_ensure(const struct troot_opts *o, struct troot *r)
 {
 	const struct arch_profile *set[16];
 	struct dirlock lock = { .fd = -1 };
-	char top[PATH_MAX], packages[2048], arches[128], uri[512], hex[65];
+	char top[PATH_MAX], packages[2048], arches[128], uri[512];
 	const char *suite = o->suite ? o->suite : getenv("KTA_TOOLCHAIN_SUITE");
 	const char *llvm = o->llvm ? o->llvm : getenv("KTA_TOOLCHAIN_LLVM");
 	size_t n;
@@ -454,25 +530,17 @@ int troot_ensure(const struct troot_opts *o, struct troot *r)
 	snprintf(r->suite, sizeof(r->suite), "%s", suite);
 	snprintf(r->llvm, sizeof(r->llvm), "%s", llvm);
 	n = arch_set(o, set, ARRAY_SIZE(set));
-	arch_list(set, n, arches, sizeof(arches));
-	err = troot_packages(llvm, set, n, packages, sizeof(packages));
+	err = root_name(suite, llvm, set, n, r->name, sizeof(r->name), packages, sizeof(packages));
 	if (err)
 		return err;
-	{
-		struct sha256 h;
-
-		sha256_init(&h);
-		sha256_update(&h, packages, strlen(packages) + 1);
-		sha256_update(&h, apt_valid_until, strlen(apt_valid_until) + 1);
-		sha256_update(&h, "runtime-hook-1", 15);
-		sha256_hex(&h, hex);
-	}
+	arch_list(set, n, arches, sizeof(arches));
 	err = cache_dir_abs(r->cache, sizeof(r->cache));
 	if (err)
 		return err;
 	err = pathf(top, sizeof(top), "%s/toolchains", r->cache);
 	err = err ?: mkdir_p(top, 0755);
-	err = err ?: pathf(r->name, sizeof(r->name), "%s-llvm%s-%s-%.8s", suite, llvm, arches, hex);
+	if (!err && find_superset(top, suite, llvm, set, n, r->name, sizeof(r->name)))
+		pr_debug("using the toolchain root %s, which has every arch asked for", r->name);
 	err = err ?: pathf(r->dir, sizeof(r->dir), "%s/%s", top, r->name);
 	err = err ?: pathf(r->root, sizeof(r->root), "%s/root", r->dir);
 	if (err)

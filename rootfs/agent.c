@@ -6,7 +6,9 @@
  */
 #include "agent.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -59,6 +61,12 @@ int main(void)
 	a->kmsg_fd = -1;
 	a->sig_fd = -1;
 	port_init(&a->port, FAULT_NONE);
+	/* Read a test's output as soon as it is written: a subtest's end
+	 * marker on the console comes from here, and a kernel splat of the
+	 * next subtest must not get ahead of it while the agent waits for a
+	 * CPU. Tests and load run at the ordinary priority. */
+	if (setpriority(PRIO_PROCESS, 0, -10))
+		agent_log("cannot raise the agent's priority: %s", strerror(errno));
 	/* Before any fork, so no SIGCHLD is missed. */
 	err = sys_setup_signals(a);
 	sys_setup_fs(a);

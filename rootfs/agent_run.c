@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -91,6 +92,9 @@ static __attribute__((noreturn)) void child(const struct plan_test *t, int out, 
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The agent runs at a higher priority (agent.c); the test at the
+	 * ordinary one. */
+	setpriority(PRIO_PROCESS, 0, 0);
 	/* Its own session and process group: the group is killed as a whole. */
 	setsid();
 	null = open("/dev/null", O_RDONLY);
