@@ -539,8 +539,14 @@ int troot_ensure(const struct troot_opts *o, struct troot *r)
 		return err;
 	err = pathf(top, sizeof(top), "%s/toolchains", r->cache);
 	err = err ?: mkdir_p(top, 0755);
-	if (!err && find_superset(top, suite, llvm, set, n, r->name, sizeof(r->name)))
-		pr_debug("using the toolchain root %s, which has every arch asked for", r->name);
+	/* The root made for exactly these arches, else one of more. */
+	if (!err) {
+		cleanup_free char *exact = path_join(top, r->name);
+		struct troot probe = { 0 };
+
+		if (exact && info_read(exact, &probe) && find_superset(top, suite, llvm, set, n, r->name, sizeof(r->name)))
+			pr_debug("using the toolchain root %s, which has every arch asked for", r->name);
+	}
 	err = err ?: pathf(r->dir, sizeof(r->dir), "%s/%s", top, r->name);
 	err = err ?: pathf(r->root, sizeof(r->root), "%s/root", r->dir);
 	if (err)
