@@ -64,85 +64,105 @@ int st_btf_find(const void *buf, size_t len, size_t *off, size_t *size)
 	return best ? 0 : -ENOENT;
 }
 
-/* A bzImage's payload (setup sectors, then the compressed vmlinux whose
- * offset and length the header gives), decompressed by the tool its magic
- * names; other images as they are. */
-static int image_data(const char *image, struct buf *out)
+/* scan: looked for anywhere in an image (lzma's and bzip2's magic are too
+ * short or too common in code to try each hit). */
+static const struct {
+	const unsigned char magic[6];
+	size_t n;
+	const char *tool;
+	bool scan;
+} comp[] = {
+	{ { 0x28, 0xb5, 0x2f, 0xfd }, 4, "zstd", true },    { { 0x1f, 0x8b, 0x08 }, 3, "gzip", true },
+	{ { 0xfd, '7', 'z', 'X', 'Z', 0 }, 6, "xz", true }, { { 0x02, 0x21, 0x4c, 0x18 }, 4, "lz4", true },
+	{ { 0x5d, 0x00, 0x00 }, 3, "lzma", false },         { { 'B', 'Z', 'h' }, 3, "bzip2", false },
+};
+
+/* len bytes at p, which start with the magic of comp[c], decompressed by
+ * its tool into out. */
+static int decompress(const unsigned char *p, size_t len, size_t c, struct buf *out)
 {
-	static const struct {
-		const unsigned char magic[4];
-		size_t n;
-		const char *tool;
-	} comp[] = {
-		{ { 0x28, 0xb5, 0x2f, 0xfd }, 4, "zstd" }, { { 0x1f, 0x8b }, 2, "gzip" },
-		{ { 0xfd, '7', 'z', 'X' }, 4, "xz" },        { { 0x02, 0x21, 0x4c, 0x18 }, 4, "lz4" },
-		{ { 0x5d, 0x00, 0x00 }, 3, "lzma" },          { { 'B', 'Z', 'h' }, 3, "bzip2" },
-	};
-	cleanup_buf struct buf img = { 0 };
-	const unsigned char *p;
-	uint32_t setup, poff, plen;
-	int err = read_file(image, &img, 512 << 20);
+	char tmpl[] = "/tmp/kta-payload-XXXXXX";
+	int fd = mkstemp(tmpl), err;
 
-	if (err)
-		return err;
-	p = (const unsigned char *)img.data;
-	if (img.len < 0x250 || memcmp(p + 0x202, "HdrS", 4)) {
-		*out = img;
-		img = (struct buf){ 0 };
-		return 0;
-	}
-	setup = (p[0x1f1] ? p[0x1f1] : 4) + 1;
-	poff = rd32(p + 0x248, false);
-	plen = rd32(p + 0x24c, false);
-	if ((uint64_t)setup * 512 + poff + plen > img.len)
-		return -ENOEXEC;
-	p += (size_t)setup * 512 + poff;
-	for (size_t i = 0; i < ARRAY_SIZE(comp); i++) {
-		char tmpl[] = "/tmp/kta-payload-XXXXXX";
-		int fd;
+	if (fd < 0)
+		return -errno;
+	err = write(fd, p, len) == (ssize_t)len ? 0 : -EIO;
+	close(fd);
+	if (!err) {
+		/* stderr apart: the tools complain about trailing bytes (what
+		 * follows the compressed data in an image) after writing all. */
+		char *argv[] = { "sh", "-c", "\"$0\" -dc \"$1\" 2>/dev/null", (char *)comp[c].tool, tmpl, NULL };
+		int fd_out;
+		pid_t pid;
 
-		if (plen < comp[i].n || memcmp(p, comp[i].magic, comp[i].n))
-			continue;
-		fd = mkstemp(tmpl);
-		if (fd < 0)
-			return -errno;
-		err = write(fd, p, plen) == (ssize_t)plen ? 0 : -EIO;
-		close(fd);
+		err = spawn_start(argv, &(struct spawn_opts){ .out_fd = -1 }, &pid, &fd_out);
 		if (!err) {
-			/* stderr apart: the tools complain about trailing bytes
-			 * (the size word kbuild appends) after writing all. */
-			char *argv[] = { "sh", "-c", "\"$0\" -dc \"$1\" 2>/dev/null", (char *)comp[i].tool, tmpl, NULL };
-			int fd_out;
-			pid_t pid;
+			char b[65536];
+			ssize_t n;
 
-			err = spawn_start(argv, &(struct spawn_opts){ .out_fd = -1 }, &pid, &fd_out);
-			if (!err) {
-				char b[65536];
-				ssize_t n;
-
-				while ((n = read(fd_out, b, sizeof(b))) > 0 || (n < 0 && errno == EINTR))
-					if (n > 0 && buf_append(out, b, (size_t)n))
-						err = -ENOMEM;
-				close(fd_out);
-				spawn_wait(pid);
-			}
+			while ((n = read(fd_out, b, sizeof(b))) > 0 || (n < 0 && errno == EINTR))
+				if (n > 0 && buf_append(out, b, (size_t)n))
+					err = -ENOMEM;
+			close(fd_out);
+			spawn_wait(pid);
 		}
-		unlink(tmpl);
-		return err ?: out->len ? 0 : -ENOEXEC;
 	}
-	return pr_err("`%s`: a bzImage whose payload kta cannot decompress", image), -ENOEXEC;
+	unlink(tmpl);
+	return err ?: out->len ? 0 : -ENOEXEC;
+}
+
+/* The BTF of an image's bytes: as they are (arm64's Image), or inside the
+ * compressed vmlinux: a bzImage's payload, which its header locates, or
+ * (s390's image and others) the first stretch a decompressor accepts. */
+static int find_in(const struct buf *img, struct buf *btf)
+{
+	const unsigned char *p = (const unsigned char *)img->data;
+	size_t off, size;
+
+	if (!st_btf_find(img->data, img->len, &off, &size))
+		return buf_append(btf, img->data + off, size);
+	if (img->len >= 0x250 && !memcmp(p + 0x202, "HdrS", 4)) {
+		uint32_t setup = (p[0x1f1] ? p[0x1f1] : 4) + 1, poff = rd32(p + 0x248, false), plen = rd32(p + 0x24c, false);
+
+		if ((uint64_t)setup * 512 + poff + plen > img->len)
+			return -ENOEXEC;
+		for (size_t c = 0; c < ARRAY_SIZE(comp); c++) {
+			cleanup_buf struct buf data = { 0 };
+			const unsigned char *q = p + (size_t)setup * 512 + poff;
+
+			if (plen >= comp[c].n && !memcmp(q, comp[c].magic, comp[c].n) && !decompress(q, plen, c, &data) &&
+			    !st_btf_find(data.data, data.len, &off, &size))
+				return buf_append(btf, data.data + off, size);
+		}
+		return -ENOENT;
+	}
+	for (size_t i = 0; i + 8 < img->len; i++) {
+		for (size_t c = 0; c < ARRAY_SIZE(comp); c++) {
+			cleanup_buf struct buf data = { 0 };
+
+			if (!comp[c].scan || memcmp(p + i, comp[c].magic, comp[c].n))
+				continue;
+			/* Only what holds a kernel's BTF ends the search. */
+			if (!decompress(p + i, img->len - i, c, &data) && data.len > (1u << 20) &&
+			    !st_btf_find(data.data, data.len, &off, &size))
+				return buf_append(btf, data.data + off, size);
+		}
+	}
+	return -ENOENT;
 }
 
 int st_image_btf(const char *image, const char *out)
 {
-	cleanup_buf struct buf data = { 0 };
-	size_t off, size;
-	int err = image_data(image, &data);
+	cleanup_buf struct buf img = { 0 }, btf = { 0 };
+	int err = read_file(image, &img, 512 << 20);
 
 	if (err)
-		return err;
-	if (st_btf_find(data.data, data.len, &off, &size))
+		return pr_err("cannot read the kernel image `%s`: %s", image, strerror(-err)), err;
+	err = find_in(&img, &btf);
+	if (err == -ENOENT || (!err && !btf.len))
 		return pr_err("kernel image `%s` holds no BTF (a kernel without CONFIG_DEBUG_INFO_BTF cannot run "
 			      "the BPF selftests)", image), -ENOENT;
-	return write_file_atomic(out, data.data + off, size, 0644);
+	if (err)
+		return pr_err("kta cannot read the kernel image `%s`: %s", image, strerror(-err)), err;
+	return write_file_atomic(out, btf.data, btf.len, 0644);
 }
