@@ -665,7 +665,8 @@ static int run_main(struct run_opts *o)
 
 			for (unsigned int i = 0; st.initramfs && i < st.nv; i++)
 				payload += st.v[i].b.payload_bytes;
-			memory_mb = 2048 + (unsigned int)(2 * (payload >> 20));
+			/* Rounded to 256 MB: ppc64's machine refuses others. */
+			memory_mb = (2048 + (unsigned int)(2 * (payload >> 20)) + 255) / 256 * 256;
 		}
 	}
 	if (o->kernel_path)
