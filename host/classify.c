@@ -3,27 +3,8 @@
  * banners; anything else in a test's output is left alone. */
 #include "classify.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void wilson95(unsigned long k, unsigned long n, double *lo, double *hi)
-{
-	const double z = 1.959963984540054;
-	double p, denom, centre, half;
-
-	if (!n) {
-		*lo = 0;
-		*hi = 1;
-		return;
-	}
-	p = (double)k / (double)n;
-	denom = 1 + z * z / (double)n;
-	centre = (p + z * z / (2.0 * (double)n)) / denom;
-	half = z * sqrt(p * (1 - p) / (double)n + z * z / (4.0 * (double)n * (double)n)) / denom;
-	*lo = centre - half < 0 ? 0 : centre - half;
-	*hi = centre + half > 1 ? 1 : centre + half;
-}
 
 void san_append(struct test_result *t, const char *file, const char *data, size_t len)
 {

@@ -6,9 +6,7 @@
 #define KTA_CLASSIFY_H
 
 #include "results.h"
-
-/* 95% Wilson score interval for k failures in n trials. */
-void wilson95(unsigned long k, unsigned long n, double *lo, double *hi);
+#include "stats.h"
 
 /* Refine a finished test's outcome:
  * - "kta-rate: failures=F iterations=N" makes it a measurement (rate + CI);
