@@ -60,6 +60,9 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes 
 CFLAGS_COMMON := -std=gnu11 -O2 -g $(WARN) $(EXTRA_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# jansson: JSON that comes back from other machines (kta validate's cell
+# results) is read with a maintained parser.
+HOST_LIBS := -lm -ljansson
 HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c))
 HOST_OBJS := $(patsubst host/%.c,$(O)/host/%.o,$(HOST_SRCS))
 HOST_SAN_OBJS := $(patsubst host/%.c,$(O)/host-san/%.o,$(HOST_SRCS))
@@ -120,7 +123,7 @@ $(O)/host-san/%.o: host/%.c $(wildcard host/*.h)
 
 $(KTA): $(O)/host/main.o $(HOST_OBJS)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -o $@ $^ -lm
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -o $@ $^ $(HOST_LIBS)
 
 $(ARCH_MK): $(KTA)
 	$(Q)$(KTA) arch make > $@.tmp && mv $@.tmp $@
@@ -134,7 +137,7 @@ $(GUEST_SYSROOT_STAMP): | $(KTA)
 
 $(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
 	$(if $(Q),@echo "  LD-SAN  $@")
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ -lm
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # The agent is PID 1 in the guest: static, no loader, no libc on the rootfs.
 $(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h host/tprogs.h
@@ -161,17 +164,17 @@ $(GUEST_DIR)/testdata/%: tests/guest/%.sh
 
 $(O)/unit/%: tests/unit/%.c $(HOST_OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_OBJS) -lm
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_OBJS) $(HOST_LIBS)
 
 $(O)/unit-san/%: tests/unit/%.c $(HOST_SAN_OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_SAN_OBJS) -lm
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_SAN_OBJS) $(HOST_LIBS)
 
 # Fuzz targets are built twice: with a replay driver under ASAN+UBSAN for
 # `make check`, and with libFuzzer (clang) for `make fuzz`.
 $(O)/fuzz/%: fuzz/%.c fuzz/replay.c $(HOST_SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< fuzz/replay.c $(HOST_SAN_OBJS) -lm
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< fuzz/replay.c $(HOST_SAN_OBJS) $(HOST_LIBS)
 
 unit-bins: $(UNIT_BINS)
 unit-san-bins: $(UNIT_SAN_BINS)

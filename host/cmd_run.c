@@ -79,6 +79,7 @@ static void usage(FILE *f)
 		"  --suite FILE|NAME     the tests of a suite manifest (build/<arch>/suites/*/suite.txt);\n"
 		"                        a NAME (asan) is the suite built beside kta for the arch\n"
 		"  --iterations N        KTA_ITERATIONS=N for the tests (repeat counts of measurements)\n"
+		"  --runs N              each test N times in one boot, round by round, as name#1..N\n"
 		"  --env KEY=VALUE       set in every test's environment\n"
 		"  --timeout S           per-test timeout in seconds (default 120)\n"
 		"  --boot-timeout S      time for the kernel to reach the agent (default 120)\n"
@@ -345,9 +346,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		       "--selftests SEL");
 		err = -EINVAL;
 	}
-	if (!err && !o->st.select && (o->st.compare || o->st.runs || o->st.tp_args || o->st.build.tree ||
+	if (!err && !o->st.select && (o->st.compare || o->st.tp_args || o->st.build.tree ||
 				       o->st.build.patches || o->st.build.asan)) {
-		pr_err("--compare-patches, --runs, --selftests-args, --tree, --patches and --asan go with --selftests");
+		pr_err("--compare-patches, --selftests-args, --tree, --patches and --asan go with --selftests");
 		err = -EINVAL;
 	}
 	if (!err && o->fault && strcmp(o->fault, "garbage") && strcmp(o->fault, "badcrc") &&
@@ -593,6 +594,42 @@ static int suite_path(const struct run_opts *o, const char *arg, char *out, size
 	return 0;
 }
 
+/* --runs N: every test N times in one boot, round by round (each round
+ * the whole list, so that a slow drift in the guest spreads over all
+ * tests), run k of a test named "name#k". */
+static int repeat_tests(struct run_opts *o)
+{
+	unsigned int runs = o->st.runs, n = o->ntests;
+	struct test_spec *v;
+
+	if (runs <= 1)
+		return 0;
+	if ((unsigned long)n * runs > MAX_TESTS) {
+		pr_err("--runs %u: %u tests %u times is more than %d", runs, n, runs, MAX_TESTS);
+		return -E2BIG;
+	}
+	v = calloc((size_t)n * runs, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (unsigned int r = 0; r < runs; r++) {
+		for (unsigned int i = 0; i < n; i++) {
+			struct test_spec *t = &v[r * n + i];
+
+			*t = o->specs[i];
+			if ((size_t)snprintf(t->name, sizeof(t->name), "%s#%u", o->specs[i].name, r + 1) >=
+			    sizeof(t->name)) {
+				free(v);
+				pr_err("test name `%s` is too long for --runs", o->specs[i].name);
+				return -EINVAL;
+			}
+		}
+	}
+	free(o->specs);
+	o->specs = v;
+	o->ntests = n * runs;
+	return 0;
+}
+
 static int load_inputs(struct run_opts *o)
 {
 	free(o->specs);
@@ -621,7 +658,7 @@ static int load_inputs(struct run_opts *o)
 		pr_err("more than %d tests", MAX_TESTS);
 		return -E2BIG;
 	}
-	return 0;
+	return o->st.select ? 0 : repeat_tests(o);
 }
 
 static int run_main(struct run_opts *o)

@@ -318,7 +318,7 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 	return write_file_atomic(path, b.data, b.len, 0644);
 }
 
-static void xml_str(struct buf *b, const char *s, size_t len)
+void report_xml_str(struct buf *b, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -355,23 +355,23 @@ int report_junit(const char *path, const struct run_result *r, const struct repo
 		const struct test_result *t = &r->tests[i];
 
 		buf_printf(&b, "  <testcase classname=\"kta.%s\" name=\"", m->arch);
-		xml_str(&b, t->name, strlen(t->name));
+		report_xml_str(&b, t->name, strlen(t->name));
 		buf_printf(&b, "\" time=\"%.3f\">", t->duration_ms / 1000.0);
 		if (t->outcome == OUT_SKIP) {
 			buf_append(&b, "<skipped message=\"", 18);
-			xml_str(&b, t->reason, strlen(t->reason));
+			report_xml_str(&b, t->reason, strlen(t->reason));
 			buf_append(&b, "\"/>", 3);
 		} else if (outcome_is_failure(t->outcome)) {
 			const char *tag = t->outcome == OUT_ERROR || t->outcome == OUT_PENDING
 						  ? "error" : "failure";
 
 			buf_printf(&b, "<%s type=\"%s\" message=\"", tag, outcome_name(t->outcome));
-			xml_str(&b, t->reason, strlen(t->reason));
+			report_xml_str(&b, t->reason, strlen(t->reason));
 			buf_printf(&b, "\"/>");
 		}
 		if (t->output.len) {
 			buf_append(&b, "<system-out>", 12);
-			xml_str(&b, t->output.data, t->output.len);
+			report_xml_str(&b, t->output.data, t->output.len);
 			buf_append(&b, "</system-out>", 13);
 		}
 		buf_append(&b, "</testcase>\n", 12);
@@ -379,17 +379,17 @@ int report_junit(const char *path, const struct run_result *r, const struct repo
 			const struct sub_result *u = &t->subs[j];
 
 			buf_printf(&b, "  <testcase classname=\"kta.%s.", m->arch);
-			xml_str(&b, t->name, strlen(t->name));
+			report_xml_str(&b, t->name, strlen(t->name));
 			buf_append(&b, "\" name=\"", 8);
-			xml_str(&b, u->name, strlen(u->name));
+			report_xml_str(&b, u->name, strlen(u->name));
 			buf_printf(&b, "\" time=\"%.3f\">", u->duration_ms / 1000.0);
 			if (u->outcome == OUT_SKIP) {
 				buf_append(&b, "<skipped message=\"", 18);
-				xml_str(&b, u->reason, strlen(u->reason));
+				report_xml_str(&b, u->reason, strlen(u->reason));
 				buf_append(&b, "\"/>", 3);
 			} else if (outcome_is_failure(u->outcome)) {
 				buf_printf(&b, "<failure type=\"%s\" message=\"", outcome_name(u->outcome));
-				xml_str(&b, u->reason, strlen(u->reason));
+				report_xml_str(&b, u->reason, strlen(u->reason));
 				buf_printf(&b, "\"/>");
 			}
 			buf_append(&b, "</testcase>\n", 12);

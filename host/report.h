@@ -27,5 +27,7 @@ int report_junit(const char *path, const struct run_result *r, const struct repo
 int report_test_logs(const char *dir, const struct run_result *r);
 /* s as a JSON string (quoted, escaped), appended to b. */
 void report_json_str(struct buf *b, const char *s, size_t len);
+/* s as XML character data or attribute text, appended to b. */
+void report_xml_str(struct buf *b, const char *s, size_t len);
 
 #endif

@@ -24,11 +24,12 @@ set -euo pipefail
 # The kernel's BPF selftests (docs/selftests.md): mmdebstrap makes the
 # toolchain root (Debian sid, for clang 22), bubblewrap runs builds in it,
 # e2fsprogs' mke2fs packs the payload image.
+# libjansson-dev: kta reads and writes JSON reports (kta validate) with it.
 pkgs=(build-essential make gcc libc6-dev xz-utils zstd gzip cpio procps busybox-static
       qemu-system-x86 ca-certificates debian-archive-keyring
       clang-19 llvm-19 bpftool dpkg-dev libelf-dev zlib1g-dev pkg-config
       flex bison bc libssl-dev dwarves git tar lz4 ccache
-      mmdebstrap bubblewrap e2fsprogs)
+      mmdebstrap bubblewrap e2fsprogs libjansson-dev)
 shift || true
 pkgs+=("$@")
 

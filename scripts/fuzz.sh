@@ -17,7 +17,8 @@ for src in "$@"; do
 	t=$(basename "$src" .c)
 	deps=$(sed -n 's/^#include "\(.*\)\.h"$/host\/\1.c/p' "$src" | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 	[ "$t" = fuzz_ktap ] && deps="host/ktap.c host/splat.c"
-	"$cc" -g -O1 -D_GNU_SOURCE -Ihost -fsanitize=fuzzer,address,undefined "$src" $deps -o "$O/fuzz-lf/$t"
+	[ "$t" = fuzz_vresult ] && deps="host/validate_result.c host/verdict.c host/stats.c host/util.c host/log.c"
+	"$cc" -g -O1 -D_GNU_SOURCE -Ihost -fsanitize=fuzzer,address,undefined "$src" $deps -o "$O/fuzz-lf/$t" -lm -ljansson
 	mkdir -p "$O/fuzz-lf/$t.corpus"
 	echo "fuzz: $t for ${secs}s"
 	"$O/fuzz-lf/$t" -max_total_time="$secs" -artifact_prefix="$O/fuzz-crashes/$t-" \
