@@ -52,6 +52,9 @@ tally "$out"
 out=$(tests/integration/selftests.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
 echo "$out"
 tally "$out"
+out=$(tests/integration/validate.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
+echo "$out"
+tally "$out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

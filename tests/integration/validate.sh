@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# `kta validate` on the miniature selftests tree (tests/fixtures): its
+# series fixes a leaking child (leaky/exit fails every run without it),
+# booting Debian's 7.3 cloud kernel on both sides (the series touches only
+# tools/), with the ASAN+UBSAN build of kta. Checks the verdicts, the
+# reports, --plan/--cell/--merge against a local run, --until-confident,
+# a series that does not apply, Ctrl-C and a rerun, and bad input. The
+# five-arch runs on real kernels are `make acceptance`. TAP.
+set -u
+cd "$(dirname "$0")/../.."
+O=${O:-build}
+KTA=${KTA:-$O/kta-san}
+F=tests/fixtures/selftests-tree
+SERIES=tests/fixtures/selftests-series
+work=$(mktemp -d /tmp/kta-validate.XXXXXX)
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+n=0 nfail=0
+trap 'rm -rf "$work"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n - $1"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+has() { grep -qE -- "$2" "$1" || { echo "#   $1 lacks: $2"; false; }; }
+lacks() { ! grep -qE -- "$2" "$1" || { echo "#   $1 has: $2"; false; }; }
+rc_is() { [ "$(cat "$work/$1.rc")" = "$2" ] || { echo "#   $1: exit $(cat "$work/$1.rc"), want $2"; tail -8 "$work/$1.err" | sed 's/^/#   /'; false; }; }
+kta() { # kta NAME ARGS...: stdout, stderr and exit code into $work/NAME.*
+	local name=$1; shift
+	"$KTA" "$@" >"$work/$name.out" 2>"$work/$name.err"
+	echo $? >"$work/$name.rc"
+	echo "# $name: exit $(cat "$work/$name.rc")"
+}
+no_sanitizer_report() { ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$work/$1.err"; }
+# The table's rows, without the paths of the report.
+rows() { grep -E '^[a-z_]+/[a-z_]+ ' "$1" | sort; }
+json_ok() { python3 -m json.tool "$1" >/dev/null || { echo "#   $1: not JSON"; false; }; }
+xml_ok() { python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$1" || { echo "#   $1: not XML"; false; }; }
+common=(--patches "$SERIES" --tree "$F" --selftests-toolchain host --asan --kernel-version 7.3)
+
+# A fixed N, here: 3 shards of 6 runs per side.
+kta local validate "${common[@]}" --selftests leaky,alpha,skipper --runs 6 --shards 3 --out "$work/local"
+check "local: exit 0 (nothing regressed)" rc_is local 0
+check "local: leaky/exit 6/6 before, 0/6 after: fixed" \
+	has "$work/local.out" '^leaky/exit +x86_64 +6/6 \(0\.61-1\.00\) +0/6 \(0\.00-0\.39\) +0\.001 +1\.000 +fixed'
+check "local: a test that never failed: inconclusive, with the runs it needs" \
+	has "$work/local.out" '^alpha/one +x86_64 +0/6 .* inconclusive, needs about 52 runs'
+check "local: a subtest that skips is a skip, not a pass" \
+	has "$work/local.out" '^skipper/needs_thing +x86_64 +skip x6 +skip x6 .* skipped'
+check "local: the rule is printed" has "$work/local.out" 'Fisher.s exact test, one-sided each way, at 0.05'
+check "local: both sides boot the same kernel (the series is in tools/ only)" \
+	has "$work/local.err" 'changes only tools/: both sides boot the same kernel'
+check "local: JSON report" json_ok "$work/local/validate.json"
+check "local: JUnit is XML" xml_ok "$work/local/validate.xml"
+check "local: the plot is SVG (XML)" xml_ok "$work/local/validate.svg"
+check "local: the plot has a row per test" test "$(grep -c '<circle' "$work/local/validate.svg")" -ge 8
+check "local: the report records the kernel, QEMU and series" \
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); c = d["cells"][1]
+sys.exit(not (c["kernel_sha256"] and c["qemu"].startswith("QEMU") and c["series"].startswith("series ")))' \
+	"$work/local/validate.json"
+check "local: no sanitizer report from kta" no_sanitizer_report local
+
+# The same plan as K separate processes in separate directories, in any
+# order, then merged: the same table.
+kta plan validate "${common[@]}" --selftests leaky,alpha,skipper --runs 6 --shards 3 --plan
+check "plan: a GitHub Actions matrix of 6 cells" \
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(len(d["include"]) != 6)' "$work/plan.out"
+kta k8s validate "${common[@]}" --selftests leaky,alpha,skipper --runs 6 --shards 3 --plan --format k8s
+check "plan: a Kubernetes Indexed Job's completions" \
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(d["completions"] != 6)' "$work/k8s.out"
+for i in 4 1 5 0 3 2; do
+	kta "cell$i" validate "${common[@]}" --selftests leaky,alpha,skipper --runs 6 --shards 3 --cell "$i" \
+		--out "$work/job$i"
+done
+check "cells: each exits 0 and names its result" \
+	bash -c "for i in 0 1 2 3 4 5; do [ \$(cat $work/cell\$i.rc) = 0 ] && [ -s \"\$(cat $work/cell\$i.out)\" ] || exit 1; done"
+kta merge validate --merge "$work"/job*/cell-*/result.json --out "$work/merged"
+check "merge: exit 0" rc_is merge 0
+check "merge: the same rows as the local run" diff <(rows "$work/local.out") <(rows "$work/merge.out")
+kta missing validate --merge "$work"/job[0-4]/cell-*/result.json --out "$work/missing"
+check "merge without one cell: exit 2" rc_is missing 2
+check "merge without one cell: the cell is named" has "$work/missing.out" '^cell 5: no result'
+kta dup validate --merge "$work"/job*/cell-*/result.json "$work/job3/cell-3/result.json" --out "$work/dup"
+check "merge with a cell twice: named" has "$work/dup.out" 'cell 3 \(x86_64 after shard 1\) twice'
+check "merge with a cell twice: counted once" diff <(rows "$work/local.out") <(rows "$work/dup.out")
+echo '{"kta_validate_cell": 1, "plan": "x"}' >"$work/bad.json"
+kta badmerge validate --merge "$work/bad.json"
+check "merge of a file that is not a result: exit 128, says why" \
+	bash -c "[ \$(cat $work/badmerge.rc) = 128 ] && grep -q 'plan: a 16-digit fingerprint' $work/badmerge.err"
+
+# Adaptive: an always-failing test is decided at the first look.
+kta adaptive validate "${common[@]}" --selftests leaky/exit,alpha/one --until-confident --first 5 --runs 20 \
+	--out "$work/adaptive"
+check "until-confident: exit 0" rc_is adaptive 0
+check "until-confident: the stopping rule is printed" \
+	has "$work/adaptive.out" 'looks after 5, 10, 20 runs per side; each look at 0.05/3'
+check "until-confident: always failing before, never after: fixed at the first look (5 runs)" \
+	has "$work/adaptive.out" '^leaky/exit +x86_64 +5/5 .* fixed \(at 5\)'
+check "until-confident: a test that never failed stays inconclusive within the budget" \
+	has "$work/adaptive.out" '^alpha/one +x86_64 +0/20 .* inconclusive, needs about'
+
+# A series that does not apply: that side says so, the other still runs.
+kta conflict validate --patches tests/fixtures/selftests-conflict --tree "$F" --selftests-toolchain host --asan \
+	--kernel-version 7.3 --selftests leaky --runs 2 --out "$work/conflict"
+check "conflict: exit 125 (applies nowhere)" rc_is conflict 125
+check "conflict: the after side is not run, with the patch named" \
+	has "$work/conflict.out" 'x86_64 after shard 0: not-run: .*0001-fixture-does-not-apply'
+check "conflict: the before side ran" has "$work/conflict.out" '^leaky/exit +x86_64 +2/2 .* not run'
+
+# Ctrl-C after the first cell: exit 130, the cell kept; a rerun picks up.
+"$KTA" validate "${common[@]}" --selftests leaky --runs 2 --jobs 1 --out "$work/int" >"$work/int.out" \
+	2>"$work/int.err" &
+pid=$!
+for _ in $(seq 1 600); do [ -s "$work/int/cell-0/result.json" ] && break; sleep 0.1; done
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+echo $? >"$work/int.rc"
+check "Ctrl-C: exit 130" rc_is int 130
+check "Ctrl-C: the finished cell is kept" test -s "$work/int/cell-0/result.json"
+sleep 1
+# ([q]: the pattern must not match the shell that runs pgrep.)
+check "Ctrl-C: no QEMU or kta run left" bash -c "! pgrep -f '[q]emu-system.*$work/' >/dev/null && ! pgrep -f '[k]ta-san run .*$work/int' >/dev/null"
+kta rerun validate "${common[@]}" --selftests leaky --runs 2 --jobs 1 --out "$work/int"
+check "rerun: exit 0" rc_is rerun 0
+check "rerun: the finished cell is not run again" has "$work/rerun.err" 'cell 0 .*kept from an earlier run'
+check "rerun: the table is whole" has "$work/rerun.out" '^leaky/exit +x86_64 +2/2 .* +0/2 '
+
+# --replay: the report's command again, in a new directory.
+kta replay validate --replay "$work/int/validate.json" --out "$work/replayed"
+check "replay: exit 0" rc_is replay 0
+check "replay: the same rows" diff <(rows "$work/rerun.out") <(rows "$work/replay.out")
+
+# Suites and --test: kta run --runs on each side's kernel.
+kta tests validate --patches "$SERIES" --kernel-version 7.3 --test "$O/x86_64/testdata/pass" \
+	--test "$O/x86_64/testdata/fail" --runs 3 --out "$work/tests"
+check "tests: exit 0" rc_is tests 0
+check "tests: a failing test fails on both sides: inconclusive" \
+	has "$work/tests.out" '^fail +x86_64 +3/3 .* 3/3 .* inconclusive'
+check "tests: a passing test: 0/3 and 0/3" has "$work/tests.out" '^pass +x86_64 +0/3 .* 0/3 '
+
+# Bad input: one clear error, nothing run.
+kta nopatch validate --selftests leaky --kernel-version 7.3
+check "no --patches: exit 128" rc_is nopatch 128
+kta noselect validate --patches "$SERIES"
+check "nothing to run: exit 128" rc_is noselect 128
+kta badseries validate --patches "$work/none" --selftests leaky
+check "a missing series: exit 128" rc_is badseries 128
+kta badarch validate "${common[@]}" --selftests leaky --arch vax
+check "an unknown arch: exit 128" rc_is badarch 128
+
+echo "1..$n"
+[ "$nfail" -eq 0 ]
