@@ -85,6 +85,9 @@ struct vresult {
 	char reason[512];        /* not-run, infra: why */
 	unsigned long long wall_ms, build_ms, boot_ms;
 	char kernel[256], kernel_sha256[65], tree_series[160], qemu[128];
+	char tree[256];          /* --tree DIR, --source debian:V, or the default */
+	char tests_id[160];      /* the guest root's content hash; + the selftests build's key */
+	char machine[96];        /* the arch row's -M and -cpu */
 	struct vtally *t;
 	size_t nt;
 	char path[4096];         /* where it was read from */

@@ -213,6 +213,39 @@ static int read_suites(const char *path, struct vresult *r)
 	return 0;
 }
 
+/* What the tests were: the initramfs kta run composed is content-addressed
+ * (agent, tests, plan), and a selftests build has its cache key. */
+static void read_tests_id(const char *art, bool selftests, struct vresult *r)
+{
+	cleanup_free char *kt = path_join(art, "kernel.txt"), *st = path_join(art, "selftests.json");
+	cleanup_buf struct buf b = { 0 };
+	const char *key = NULL;
+	json_t *root = NULL;
+	char initramfs[80] = "";
+
+	if (kt && !read_file(kt, &b, 1 << 20) && b.data) {
+		char *p = strstr(b.data, "initramfs=");
+
+		if (p) {
+			char *slash, *end = strchr(p, '\n');
+
+			if (end)
+				*end = '\0';
+			slash = strrchr(p, '/');
+			snprintf(initramfs, sizeof(initramfs), "%.16s", slash ? slash + 1 : p + 10);
+		}
+	}
+	if (selftests && st) {
+		json_error_t jerr;
+
+		root = json_load_file(st, 0, &jerr);
+		key = json_string_value(json_object_get(json_array_get(json_object_get(root, "builds"), 0), "key"));
+	}
+	snprintf(r->tests_id, sizeof(r->tests_id), "initramfs %s%s%.64s", initramfs[0] ? initramfs : "?",
+		 key ? ", selftests " : "", key ? key : "");
+	json_decref(root);
+}
+
 /* The kernel that ran, and when the guest's agent came up. */
 static int read_identity(const char *path, struct vresult *r)
 {
@@ -302,6 +335,9 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 	snprintf(r->tree_series, sizeof(r->tree_series), "%s%s", c->side == VSIDE_AFTER ? "series " : "no series",
 		 c->side == VSIDE_AFTER ? o->series_sha : "");
 	qemu_version(c->arch, r->qemu, sizeof(r->qemu));
+	snprintf(r->tree, sizeof(r->tree), "%s%s", o->tree ? "tree " : o->source ? "source " : "source debian:7.3 (default)",
+		 o->tree ? o->tree : o->source ? o->source : "");
+	snprintf(r->machine, sizeof(r->machine), "-M %s -cpu %s", c->arch->machine, c->arch->cpu_tcg);
 	err = mkdir_p(dir, 0755);
 	if (err)
 		return err;
@@ -388,6 +424,7 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 		snprintf(r->status, sizeof(r->status), "ran");
 		err = o->kind == 'S' ? read_selftests(st, r) : read_suites(json, r);
 		err = err ?: read_identity(json, r);
+		read_tests_id(art, o->kind == 'S', r);
 		if (err) {
 			snprintf(r->status, sizeof(r->status), "infra");
 			snprintf(r->reason, sizeof(r->reason), "cannot read the run's results (%s)", strerror(-err));

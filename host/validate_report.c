@@ -107,13 +107,14 @@ int validate_write_json(const char *path, const struct vmerged *m, const struct 
 		json_array_append_new(cmd, json_string(argv[i]));
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(
-			cells, json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:s, s:s, s:s}",
+			cells, json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 					 "index", r[i].index, "arch", r[i].arch, "side", vside_name(r[i].side), "shard",
 					 r[i].shard, "runs", r[i].runs, "round", r[i].round, "status", r[i].status,
 					 "reason", r[i].reason, "exit_code", r[i].exit_code, "wall_ms",
 					 (json_int_t)r[i].wall_ms, "build_ms", (json_int_t)r[i].build_ms, "boot_ms",
 					 (json_int_t)r[i].boot_ms, "kernel", r[i].kernel, "kernel_sha256",
-					 r[i].kernel_sha256, "series", r[i].tree_series, "qemu", r[i].qemu));
+					 r[i].kernel_sha256, "series", r[i].tree_series, "qemu", r[i].qemu, "tree",
+					 r[i].tree, "tests_id", r[i].tests_id, "machine", r[i].machine));
 	for (size_t i = 0; i < m->nrows; i++) {
 		const struct vrow *x = &m->rows[i];
 

@@ -47,6 +47,9 @@ int vresult_write(const char *path, const struct vresult *r)
 	json_object_set_new(root, "kernel_sha256", json_string(r->kernel_sha256));
 	json_object_set_new(root, "series", json_string(r->tree_series));
 	json_object_set_new(root, "qemu", json_string(r->qemu));
+	json_object_set_new(root, "tree", json_string(r->tree));
+	json_object_set_new(root, "tests_id", json_string(r->tests_id));
+	json_object_set_new(root, "machine", json_string(r->machine));
 	for (size_t i = 0; i < r->nt; i++)
 		json_array_append_new(tests, json_pack("{s:s, s:I, s:I, s:I}", "name", r->t[i].name, "runs",
 						       (json_int_t)r->t[i].runs, "failures",
@@ -134,8 +137,11 @@ int vresult_parse(const char *text, size_t len, struct vresult *r, char *err, si
 	    get_str(root, "kernel", r->kernel, sizeof(r->kernel), false) ||
 	    get_str(root, "kernel_sha256", r->kernel_sha256, sizeof(r->kernel_sha256), false) ||
 	    get_str(root, "series", r->tree_series, sizeof(r->tree_series), false) ||
-	    get_str(root, "qemu", r->qemu, sizeof(r->qemu), false))
-		FAIL("reason/kernel/series/qemu: strings");
+	    get_str(root, "qemu", r->qemu, sizeof(r->qemu), false) ||
+	    get_str(root, "tree", r->tree, sizeof(r->tree), false) ||
+	    get_str(root, "tests_id", r->tests_id, sizeof(r->tests_id), false) ||
+	    get_str(root, "machine", r->machine, sizeof(r->machine), false))
+		FAIL("reason/kernel/series/qemu/tree/tests_id/machine: strings");
 	r->ncells = (unsigned int)v[1];
 	r->index = (unsigned int)v[2];
 	r->side = strcmp(side, "before") ? VSIDE_AFTER : VSIDE_BEFORE;
