@@ -383,6 +383,8 @@ static int read_results(const char *out, const struct vcell *c, unsigned int n, 
 	return 0;
 }
 
+static unsigned long long started_ms;
+
 static int report(const char *out, struct vmerged *m, const struct verdict_rule *rule, const struct vresult *r,
 		  size_t n, int argc, char **argv)
 {
@@ -407,6 +409,23 @@ static int report(const char *out, struct vmerged *m, const struct verdict_rule 
 	err = err ?: validate_write_svg(svg, m);
 	if (err)
 		return pr_err("cannot write the report in %s: %s", out, strerror(-err)), EXIT_INFRA;
+	{
+		unsigned long long wall = 0, build = 0, boot = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			wall += r[i].wall_ms;
+			build += r[i].build_ms;
+			boot += r[i].boot_ms;
+		}
+		/* Summed over cells (they may have run at once): where the
+		 * machine's time went. Runs: each cell's wall less its build
+		 * and its guest's boot. */
+		printf("# time in cells: %.1f s: kernel builds %.1f s, boots %.1f s, runs %.1f s (%zu cells)\n",
+		       (double)wall / 1000, (double)build / 1000, (double)boot / 1000,
+		       (double)(wall > build + boot ? wall - build - boot : 0) / 1000, n);
+	}
+	if (started_ms)
+		printf("# wall time of this validate: %.1f s\n", (double)(monotonic_ms() - started_ms) / 1000);
 	printf("# report: %s (JSON), %s (JUnit), %s (plot)\n", json, xml, svg);
 	for (size_t i = 0; i < m->nrows; i++) {
 		regressed |= m->rows[i].v.kind == VERDICT_REGRESSED;
@@ -687,6 +706,7 @@ int cmd_validate(int argc, char **argv)
 	int opt, err = 0, rc;
 	ssize_t len;
 
+	started_ms = monotonic_ms();
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (len <= 0)
 		return pr_err("cannot find kta's own executable"), EXIT_INFRA;
@@ -749,6 +769,7 @@ int cmd_validate(int argc, char **argv)
 	if (merge) {
 		if (optind >= argc)
 			return pr_err("--merge: name the cell results (cell-*/result.json)"), EXIT_USAGE;
+		started_ms = 0; /* a merge's own time says nothing */
 		return do_merge(argv + optind, argc - optind, o.out, &o.rule, argc, argv);
 	}
 	rc = cmd_no_more_args(argc, argv, optind, usage);
