@@ -69,7 +69,7 @@ static void usage(FILE *f)
 		"  --kernel-version V  Debian's prebuilt kernel on both sides (a series in tools/ only)\n"
 		"  --selftests-toolchain root|host   as for kta run\n"
 		"  --shards K          split each side's runs into K cells (default 1)\n"
-		"  --jobs N            cells at once here (default: cores / 2)\n"
+		"  --jobs N            cells at once here (default: cores / 2, at most one per 3 GB free)\n"
 		"  --out DIR           report and cells (default kta-out/validate-<time>); a rerun with\n"
 		"                      the same --out keeps the cells that finished\n"
 		"  --plan              print the cells as a CI job matrix (GitHub Actions strategy.matrix\n"
@@ -802,9 +802,16 @@ int cmd_validate(int argc, char **argv)
 	for (unsigned int i = 0; i < mo.narches && i < VALIDATE_MAX_ARCHES; i++)
 		o.arches[o.narches++] = mo.arches[i];
 	if (!o.jobs) {
+		/* A guest has 2 vCPUs (one host thread each under TCG) and
+		 * up to ~3 GB with a selftests payload. */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned long long avail = (unsigned long long)sysconf(_SC_AVPHYS_PAGES) *
+					   (unsigned long long)sysconf(_SC_PAGESIZE);
+		unsigned int by_mem = (unsigned int)(avail / (3ULL << 30));
 
 		o.jobs = cores >= 4 ? (unsigned int)(cores / 2) : 1;
+		if (by_mem && o.jobs > by_mem)
+			o.jobs = by_mem;
 	}
 	err = series_scope(&o);
 	if (err)
