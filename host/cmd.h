@@ -23,5 +23,9 @@ int cmd_verb(const char *cmd, const char *verb, const char *const *verbs, void (
 /* After getopt: -1 when argv has nothing past optind, else EXIT_USAGE after
  * naming the first leftover (and the usage, when given). */
 int cmd_no_more_args(int argc, char **argv, int first, void (*usage)(FILE *));
+/* A number option (0 to 1,000,000): 0, or -EINVAL after naming it. */
+int cmd_parse_uint(const char *opt, const char *s, unsigned int *out);
+/* kta-out/<UTC time>-<what>-<pid>: where a command's outputs go by default. */
+int cmd_out_dir(const char *what, char *out, size_t n);
 
 #endif

@@ -1,10 +1,15 @@
 /* What every `kta CMD VERB [options]` does the same way (cmd.h). */
 #include "cmd.h"
+
+#include <errno.h>
 #include "log.h"
 #include "results.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int cmd_verb(const char *cmd, const char *verb, const char *const *verbs, void (*usage)(FILE *))
 {
@@ -33,4 +38,28 @@ int cmd_no_more_args(int argc, char **argv, int first, void (*usage)(FILE *))
 	if (usage)
 		usage(stderr);
 	return EXIT_USAGE;
+}
+
+int cmd_parse_uint(const char *opt, const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v > 1000000) {
+		pr_err("%s: `%s` is not a number", opt, s);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int cmd_out_dir(const char *what, char *out, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	return (size_t)snprintf(out, n, "kta-out/%s-%s-%d", stamp, what, (int)getpid()) >= n ? -ENAMETOOLONG : 0;
 }

@@ -124,19 +124,6 @@ static void usage(FILE *f)
 		arch_names());
 }
 
-static int parse_uint(const char *opt, const char *s, unsigned int *out)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (!*s || *end || v > 1000000) {
-		pr_err("%s: `%s` is not a number", opt, s);
-		return -EINVAL;
-	}
-	*out = (unsigned int)v;
-	return 0;
-}
-
 static int add_test_path(struct run_opts *o, const char *path)
 {
 	struct test_spec *ns = realloc(o->specs, (o->ntests + 1) * sizeof(*ns));
@@ -259,8 +246,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->inputs[o->ninputs].kind = (char)c;
 			o->inputs[o->ninputs++].arg = optarg;
 			break;
-		case 'N': err = parse_uint("--jobs", optarg, &o->jobs); break;
-		case 'I': err = parse_uint("--iterations", optarg, &o->iterations); break;
+		case 'N': err = cmd_parse_uint("--jobs", optarg, &o->jobs); break;
+		case 'I': err = cmd_parse_uint("--iterations", optarg, &o->iterations); break;
 		case 'e':
 			if (!strchr(optarg, '=') || strchr(optarg, '\n') || o->nenvs == 64) {
 				pr_err("--env `%s`: want KEY=VALUE", optarg);
@@ -270,7 +257,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		case 'T':
-			err = parse_uint("--timeout", optarg, &o->timeout_s);
+			err = cmd_parse_uint("--timeout", optarg, &o->timeout_s);
 			o->timeout_given = true;
 			break;
 		case 1000: o->st.select = optarg; break;
@@ -282,14 +269,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 1006: o->st.build.asan = true; break;
 		case 1007: o->st.compare = true; break;
 		case 1008:
-			err = parse_uint("--runs", optarg, &o->st.runs);
+			err = cmd_parse_uint("--runs", optarg, &o->st.runs);
 			if (!err && !o->st.runs) {
 				pr_err("--runs: at least 1");
 				err = -EINVAL;
 			}
 			break;
 		case 1009: o->st.payload = optarg; break;
-		case 1010: err = parse_uint("--subtimeout", optarg, &o->st.subtimeout_s); break;
+		case 1010: err = cmd_parse_uint("--subtimeout", optarg, &o->st.subtimeout_s); break;
 		case 1013: o->st.ci_output = true; break;
 		case 1014: o->cpu = optarg; break;
 		case 1012:
@@ -303,8 +290,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->stress = optarg;
 			err = parse_stress(o, optarg);
 			break;
-		case 'B': err = parse_uint("--boot-timeout", optarg, &o->boot_timeout_s); break;
-		case 'R': err = parse_uint("--run-timeout", optarg, &o->run_timeout_s); break;
+		case 'B': err = cmd_parse_uint("--boot-timeout", optarg, &o->boot_timeout_s); break;
+		case 'R': err = cmd_parse_uint("--run-timeout", optarg, &o->run_timeout_s); break;
 		case 'j': o->json = optarg; break;
 		case 'J': o->junit = optarg; break;
 		case 'o': o->artifacts = optarg; break;
@@ -315,8 +302,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			}
 			o->accel = optarg;
 			break;
-		case 's': err = parse_uint("--smp", optarg, &o->smp); break;
-		case 'm': err = parse_uint("--memory", optarg, &o->memory_mb); break;
+		case 's': err = cmd_parse_uint("--smp", optarg, &o->smp); break;
+		case 'm': err = cmd_parse_uint("--memory", optarg, &o->memory_mb); break;
 		case 'f': o->fault = optarg; break;
 		case 'p': o->append = optarg; break;
 		case 'g': o->agent = optarg; break;

@@ -70,7 +70,7 @@ static void usage(FILE *f)
 		"  --selftests-toolchain root|host   as for kta run\n"
 		"  --shards K          split each side's runs into K cells (default 1)\n"
 		"  --jobs N            cells at once here (default: cores / 2, at most one per 3 GB free)\n"
-		"  --out DIR           report and cells (default kta-out/validate-<time>); a rerun with\n"
+		"  --out DIR           report and cells (default kta-out/<time>-validate-<pid>); a rerun with\n"
 		"                      the same --out keeps the cells that finished\n"
 		"  --plan              print the cells as a CI job matrix (GitHub Actions strategy.matrix\n"
 		"                      JSON, or --format k8s: an Indexed Job's completions and cells)\n"
@@ -81,17 +81,6 @@ static void usage(FILE *f)
 		"Writes DIR/validate.json, DIR/validate.xml (JUnit), DIR/validate.svg (the plot).\n"
 		"Exit: 0 nothing regressed; 1 a test regressed; 2 results missing or not run; 125 the\n"
 		"series applies nowhere; 128 bad input; 129 infrastructure; 130/143 interrupted.\n");
-}
-
-static int parse_uint(const char *opt, const char *s, unsigned int *out)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (!*s || *end || v > 1000000)
-		return pr_err("%s: `%s` is not a number", opt, s), -EINVAL;
-	*out = (unsigned int)v;
-	return 0;
 }
 
 static int parse_prob(const char *opt, const char *s, double *out)
@@ -168,17 +157,6 @@ void validate_fingerprint(const struct vopts *o, int argc, char **argv, char out
 	sha256_hex(&h, hex);
 	memcpy(out, hex, 16);
 	out[16] = '\0';
-}
-
-static int default_out(char *out, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	return (size_t)snprintf(out, n, "kta-out/validate-%s-%d", stamp, (int)getpid()) >= n ? -ENAMETOOLONG : 0;
 }
 
 /* --plan: the cells as a job matrix an existing CI engine takes as is. */
@@ -734,21 +712,21 @@ int cmd_validate(int argc, char **argv)
 			break;
 		case 1003: o.selftests = optarg; break;
 		case 1004: o.asan = true; break;
-		case 'n': err = parse_uint("--runs", optarg, &o.runs); runs_given = true; break;
+		case 'n': err = cmd_parse_uint("--runs", optarg, &o.runs); runs_given = true; break;
 		case 1005: o.until_confident = true; break;
-		case 1006: err = parse_uint("--first", optarg, &o.first); break;
-		case 1007: err = parse_uint("--budget", optarg, &o.budget_s); break;
+		case 1006: err = cmd_parse_uint("--first", optarg, &o.first); break;
+		case 1007: err = cmd_parse_uint("--budget", optarg, &o.budget_s); break;
 		case 1008: err = parse_prob("--alpha", optarg, &o.rule.alpha); break;
 		case 1009: err = parse_prob("--margin", optarg, &o.rule.margin); break;
 		case 1010: o.stress = optarg; break;
-		case 1011: err = parse_uint("--iterations", optarg, &o.iterations); break;
-		case 1012: err = parse_uint("--timeout", optarg, &o.timeout_s); break;
-		case 1013: err = parse_uint("--shards", optarg, &o.shards); break;
-		case 'j': err = parse_uint("--jobs", optarg, &o.jobs); break;
+		case 1011: err = cmd_parse_uint("--iterations", optarg, &o.iterations); break;
+		case 1012: err = cmd_parse_uint("--timeout", optarg, &o.timeout_s); break;
+		case 1013: err = cmd_parse_uint("--shards", optarg, &o.shards); break;
+		case 'j': err = cmd_parse_uint("--jobs", optarg, &o.jobs); break;
 		case 'o': o.out = optarg; break;
 		case 1014: plan_only = true; break;
 		case 1015: format = optarg; break;
-		case 1016: err = parse_uint("--cell", optarg, &cell); break;
+		case 1016: err = cmd_parse_uint("--cell", optarg, &cell); break;
 		case 1017: merge = true; break;
 		case 1018: replay = optarg; break;
 		case 1019: o.kernel_version = optarg; break;
@@ -762,7 +740,7 @@ int cmd_validate(int argc, char **argv)
 	if (replay)
 		return do_replay(replay, self, o.out);
 	if (!o.out) {
-		if (default_out(outbuf, sizeof(outbuf)))
+		if (cmd_out_dir("validate", outbuf, sizeof(outbuf)))
 			return EXIT_INFRA;
 		o.out = outbuf;
 	}

@@ -5,6 +5,8 @@
  * schedules, forwards SIGINT/SIGTERM, and prints the table.
  */
 #include "matrix.h"
+
+#include "cmd.h"
 #include "log.h"
 #include "results.h"
 #include "util.h"
@@ -248,17 +250,6 @@ static void print_table(FILE *f, struct row *rows, unsigned int n)
 	}
 }
 
-static int default_dir(char *out, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	return (size_t)snprintf(out, n, "kta-out/%s-matrix-%d", stamp, (int)getpid()) >= n ? -ENAMETOOLONG : 0;
-}
-
 int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 {
 	struct row rows[ARRAY_SIZE(m->arches)] = { 0 };
@@ -271,7 +262,7 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 	if (m->dir)
 		err = (size_t)snprintf(dir, sizeof(dir), "%s", m->dir) >= sizeof(dir) ? -ENAMETOOLONG : 0;
 	else
-		err = default_dir(dir, sizeof(dir));
+		err = cmd_out_dir("matrix", dir, sizeof(dir));
 	err = err ?: mkdir_p(dir, 0755);
 	if (err)
 		return pr_err("cannot create `%s`: %s", dir, strerror(-err)), EXIT_INFRA;

@@ -164,14 +164,24 @@ static int build_kernel(const struct vopts *o, const struct vcell *c, const char
 	return EXIT_INFRA;
 }
 
-static int read_suites(const char *path, struct vresult *r)
+/* A JSON file kta run wrote, or NULL after saying why. */
+static json_t *load_json(const char *path)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr), *tests, *t;
+	json_t *root = json_load_file(path, 0, &jerr);
+
+	if (!root)
+		pr_err("%s: %s (line %d)", path, jerr.text, jerr.line);
+	return root;
+}
+
+static int read_suites(const char *path, struct vresult *r)
+{
+	json_t *root = load_json(path), *tests, *t;
 	size_t i;
 
 	if (!root)
-		return pr_err("%s: %s (line %d)", path, jerr.text, jerr.line), -EINVAL;
+		return -EINVAL;
 	tests = json_object_get(root, "tests");
 	json_array_foreach(tests, i, t) {
 		const char *name = json_string_value(json_object_get(t, "name"));
@@ -249,11 +259,10 @@ static void read_tests_id(const char *art, bool selftests, struct vresult *r)
 /* The kernel that ran, and when the guest's agent came up. */
 static int read_identity(const char *path, struct vresult *r)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr), *k;
+	json_t *root = load_json(path), *k;
 
 	if (!root)
-		return pr_err("%s: %s (line %d)", path, jerr.text, jerr.line), -EINVAL;
+		return -EINVAL;
 	k = json_object_get(root, "kernel");
 	snprintf(r->kernel, sizeof(r->kernel), "%s", json_string_value(json_object_get(k, "version")) ?: "");
 	snprintf(r->kernel_sha256, sizeof(r->kernel_sha256), "%s",
@@ -266,12 +275,11 @@ static int read_identity(const char *path, struct vresult *r)
 
 static int read_selftests(const char *path, struct vresult *r)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr), *subs, *s;
+	json_t *root = load_json(path), *subs, *s;
 	size_t i;
 
 	if (!root)
-		return pr_err("%s: %s (line %d)", path, jerr.text, jerr.line), -EINVAL;
+		return -EINVAL;
 	subs = json_object_get(root, "subtests");
 	r->t = calloc(json_array_size(subs) + 1, sizeof(*r->t));
 	if (!r->t) {
