@@ -122,7 +122,12 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 	if (!tmp)
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* O_EXCL: never through a symlink or into a file someone put at the
+	 * temporary name (as root, that would clobber its target). A stale
+	 * one (a crashed kta of the same pid) is removed, not followed. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	err = write_all(fd, data, len);
