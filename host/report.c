@@ -202,11 +202,16 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 	fprintf(f, "# exit code: %d\n", run_result_exit_code(r));
 }
 
+/* Invalid UTF-8 (a test may print any bytes) becomes U+FFFD: JSON and
+ * XML must be UTF-8, and a reader that finds otherwise rejects the file. */
+static const char replacement[] = "\xef\xbf\xbd";
+
 void report_json_str(struct buf *b, const char *s, size_t len)
 {
 	buf_append(b, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
+		size_t n = utf8_len((const unsigned char *)s + i, len - i);
 
 		if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
@@ -214,9 +219,14 @@ void report_json_str(struct buf *b, const char *s, size_t len)
 			buf_append(b, e, 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			buf_printf(b, "\\u%04x", c);
+		} else if (!n) {
+			buf_append(b, replacement, 3);
 		} else {
-			buf_append(b, &s[i], 1);
+			buf_append(b, &s[i], n);
+			i += n;
+			continue;
 		}
+		i++;
 	}
 	buf_append(b, "\"", 1);
 }
@@ -320,8 +330,9 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 
 void report_xml_str(struct buf *b, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
+		size_t n = utf8_len((const unsigned char *)s + i, len - i);
 
 		switch (c) {
 		case '<': buf_append(b, "&lt;", 4); break;
@@ -330,11 +341,17 @@ void report_xml_str(struct buf *b, const char *s, size_t len)
 		case '"': buf_append(b, "&quot;", 6); break;
 		default:
 			/* XML 1.0 cannot carry most control characters at all. */
-			if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+			if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f) {
 				buf_append(b, "?", 1);
-			else
-				buf_append(b, &s[i], 1);
+			} else if (!n) {
+				buf_append(b, replacement, 3);
+			} else {
+				buf_append(b, &s[i], n);
+				i += n;
+				continue;
+			}
 		}
+		i++;
 	}
 }
 

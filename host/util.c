@@ -372,3 +372,26 @@ uint64_t monotonic_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned int c = s[0], need, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0; /* continuation bytes, overlong 2-byte leads, past U+10FFFF */
+	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (n < need)
+		return 0;
+	cp = c & (0xff >> (need + 1));
+	for (unsigned int i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}

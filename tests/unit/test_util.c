@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "report.h"
 #include "unit.h"
 #include "util.h"
 
@@ -31,8 +34,58 @@ static void test_atomic_write_no_symlink(void)
 	rm_rf(dir);
 }
 
+static void test_utf8(void)
+{
+	CHECK(utf8_len((const unsigned char *)"a", 1) == 1, "ASCII: 1");
+	CHECK(utf8_len((const unsigned char *)"\xc3\xa9", 2) == 2, "e-acute: 2");
+	CHECK(utf8_len((const unsigned char *)"\xe2\x82\xac", 3) == 3, "euro sign: 3");
+	CHECK(utf8_len((const unsigned char *)"\xf0\x9f\x98\x80", 4) == 4, "an emoji: 4");
+	CHECK(utf8_len((const unsigned char *)"\xff", 1) == 0, "0xff: invalid");
+	CHECK(utf8_len((const unsigned char *)"\x80", 1) == 0, "a stray continuation byte: invalid");
+	CHECK(utf8_len((const unsigned char *)"\xc3(", 2) == 0, "a broken sequence: invalid");
+	CHECK(utf8_len((const unsigned char *)"\xe2\x82", 2) == 0, "a truncated sequence: invalid");
+	CHECK(utf8_len((const unsigned char *)"\xc0\xaf", 2) == 0, "an overlong '/': invalid");
+	CHECK(utf8_len((const unsigned char *)"\xed\xa0\x80", 3) == 0, "a surrogate: invalid");
+	CHECK(utf8_len((const unsigned char *)"\xf4\x90\x80\x80", 4) == 0, "past U+10FFFF: invalid");
+}
+
+/* What a test prints goes into results.json and the JUnit file: any bytes
+ * must give valid JSON (checked with jansson, a strict parser) and XML
+ * that is UTF-8 without control characters. */
+static void test_reports_take_any_bytes(void)
+{
+	static const char nasty[] = "ok \xff\xfe \xc3( \x01\x1b[31m \xed\xa0\x80 \xc3\xa9 <&\"> end";
+	struct buf j = { 0 }, x = { 0 };
+	json_error_t err;
+	json_t *v;
+	bool clean = true;
+
+	buf_append(&j, "[", 1);
+	report_json_str(&j, nasty, sizeof(nasty) - 1);
+	buf_append(&j, "]", 1);
+	v = json_loadb(j.data, j.len, 0, &err);
+	CHECK(v != NULL, "JSON of invalid UTF-8 and control bytes parses");
+	CHECK(v && strstr(json_string_value(json_array_get(v, 0)), "\xc3\xa9 <&\"> end") != NULL,
+	      "and keeps the valid text");
+	json_decref(v);
+	report_xml_str(&x, nasty, sizeof(nasty) - 1);
+	for (size_t i = 0; i < x.len;) {
+		size_t n = utf8_len((const unsigned char *)x.data + i, x.len - i);
+		unsigned char c = (unsigned char)x.data[i];
+
+		if (!n || (c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == '<' || c == '"')
+			clean = false;
+		i += n ? n : 1;
+	}
+	CHECK(clean, "XML text of the same bytes: UTF-8, no control characters, markup escaped");
+	buf_free(&j);
+	buf_free(&x);
+}
+
 int main(void)
 {
+	test_utf8();
+	test_reports_take_any_bytes();
 	test_atomic_write_no_symlink();
 	return unit_done();
 }
