@@ -17,9 +17,11 @@
 #include "util.h"
 #include "vm.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define MAX_TESTS 1024
@@ -617,6 +619,17 @@ static int repeat_tests(struct run_opts *o)
 	return 0;
 }
 
+static bool is_script(const char *path)
+{
+	char head[2] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes = fd >= 0 && read(fd, head, 2) == 2 && head[0] == '#' && head[1] == '!';
+
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
 static int load_inputs(struct run_opts *o)
 {
 	free(o->specs);
@@ -631,9 +644,12 @@ static int load_inputs(struct run_opts *o)
 			err = err ?: suite_load(path, &o->specs, &o->ntests);
 		} else {
 			err = path_for_arch(o->inputs[i].arg, o->arch, path, sizeof(path));
-			if (err == 0 && o->arch_list) {
-				pr_err("--test `%s`: in a matrix, a test must lie under build/<arch>/ "
-				       "(the same path for each arch)", o->inputs[i].arg);
+			/* A #! script runs on any arch as it is; a program must
+			 * be built for each, under build/<arch>/. */
+			if (err == 0 && o->arch_list && !is_script(path)) {
+				pr_err("--test `%s`: in a matrix, a program must lie under build/<arch>/ "
+				       "(the same path for each arch); only a #! script can serve every arch",
+				       o->inputs[i].arg);
 				err = -EINVAL;
 			}
 			err = err < 0 ? err : add_test_path(o, path);
@@ -833,6 +849,18 @@ int cmd_run(int argc, char **argv)
 
 		if (matrix_parse_arches(o.arch_list, &m))
 			return EXIT_USAGE;
+		/* Every arch's inputs, checked here: a usage error is said
+		 * once, before anything starts. */
+		for (unsigned int i = 0; i < m.narches; i++) {
+			o.arch = m.arches[i];
+			if (load_inputs(&o)) {
+				free(o.specs);
+				return EXIT_USAGE;
+			}
+		}
+		free(o.specs);
+		o.specs = NULL;
+		o.ntests = 0;
 		if (o.json || o.junit)
 			pr_warn("--json and --junit are per architecture in a matrix: each arch's "
 				"results.json is in its directory");

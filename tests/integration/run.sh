@@ -298,11 +298,19 @@ case_matrix() {
 		has "$work/mx/arm64/output.log" '^ok 1 bpf_map$'
 	check "matrix: the table saved" test -s "$work/mx/matrix.txt"
 	# A failing arch fails the matrix, and the others still run.
+	# tests/guest/skip.sh is a #! script outside build/<arch>/: every arch runs it.
 	"$KTA" run --arch x86_64,arm64 --smp 1 --accel tcg --test "$T/pass" --test "$T/fail" \
-		--artifacts "$work/mxf" >"$work/mxf.out" 2>"$work/mxf.err"
+		--test tests/guest/skip.sh --artifacts "$work/mxf" >"$work/mxf.out" 2>"$work/mxf.err"
 	echo $? >"$work/mxf.rc"
 	check "matrix: a failing test on every arch: exit 1" rc_is mxf 1
-	check "matrix: both rows report 1/1/0" [ "$(grep -cE '^(x86_64|arm64) .* 1/1/0 ' "$work/mxf.out")" = 2 ]
+	check "matrix: both rows report 1/1/1 (the script ran on both)" \
+		[ "$(grep -cE '^(x86_64|arm64) .* 1/1/1 ' "$work/mxf.out")" = 2 ]
+	# A program outside build/<arch>/: one usage error, before anything starts.
+	"$KTA" run --arch x86_64,arm64 --test /bin/true --artifacts "$work/mxu" >"$work/mxu.out" 2>"$work/mxu.err"
+	echo $? >"$work/mxu.rc"
+	check "matrix: a program outside build/<arch>/: exit 128" rc_is mxu 128
+	check "matrix: ... said once, nothing started" \
+		[ "$(grep -c 'only a #! script can serve every arch' "$work/mxu.err")" = 1 -a ! -e "$work/mxu/x86_64" ]
 	# SIGTERM to the matrix reaches every running arch; no QEMU stays.
 	"$KTA" run --arch x86_64,arm64 --jobs 2 --smp 1 --accel tcg --test "$T/hang" \
 		--artifacts "$work/mxs" >"$work/mxs.out" 2>"$work/mxs.err" &
