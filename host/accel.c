@@ -16,6 +16,9 @@
 
 #define PROBE_TIMEOUT_S 10
 #define PROBE_CACHE_MAX_AGE (7 * 24 * 3600)
+/* A probe that ran out of time may have met a loaded host rather than a
+ * KVM that does not work: asked again sooner. */
+#define PROBE_TIMEOUT_MAX_AGE 3600
 
 static int probe_key(const struct accel_request *req, char hex[65])
 {
@@ -52,6 +55,11 @@ static int run_probe(const struct accel_request *req, char *reason, size_t n)
 	res.tests = NULL;
 	if (err)
 		return err;
+	/* Interrupted: no answer at all, nothing to cache. */
+	if (res.status == RUN_INTERRUPTED) {
+		run_result_free(&res);
+		return -EINTR;
+	}
 	if (res.t_hello_ms) {
 		snprintf(reason, n, "KVM probe booted in %.1f s",
 			 (monotonic_ms() - t0) / 1000.0);
@@ -60,8 +68,9 @@ static int run_probe(const struct accel_request *req, char *reason, size_t n)
 	}
 	snprintf(reason, n, "KVM probe boot failed (%s%s%s), using TCG",
 		 run_status_name(res.status), res.status_msg[0] ? ": " : "", res.status_msg);
+	err = res.status == RUN_BOOT_FAILED || res.status == RUN_HUNG ? 2 : 0;
 	run_result_free(&res);
-	return 0;
+	return err;
 }
 
 int accel_decide(const struct accel_request *req, bool *kvm, char *reason, size_t n)
@@ -108,19 +117,25 @@ int accel_decide(const struct accel_request *req, bool *kvm, char *reason, size_
 	path = dir ? path_join(dir, key) : NULL;
 	if (!path)
 		return -ENOMEM;
-	if (stat(path, &st) == 0 && time(NULL) - st.st_mtime < PROBE_CACHE_MAX_AGE &&
-	    read_file(path, &cached, 4096) == 0 && cached.len > 4) {
-		*kvm = !strncmp(cached.data, "kvm ", 4);
-		snprintf(reason, n, "%.*s (cached probe)", (int)strcspn(cached.data + 4, "\n"),
-			 cached.data + 4);
-		return 0;
+	/* "kvm REASON", "tcg REASON", or "tcg-timeout REASON" (kept an hour). */
+	if (stat(path, &st) == 0 && read_file(path, &cached, 4096) == 0 && cached.len > 4) {
+		bool timeout = !strncmp(cached.data, "tcg-timeout ", 12);
+		size_t skip = timeout ? 12 : 4;
+
+		if (time(NULL) - st.st_mtime < (timeout ? PROBE_TIMEOUT_MAX_AGE : PROBE_CACHE_MAX_AGE) &&
+		    cached.len > skip) {
+			*kvm = !strncmp(cached.data, "kvm ", 4);
+			snprintf(reason, n, "%.*s (cached probe)", (int)strcspn(cached.data + skip, "\n"),
+				 cached.data + skip);
+			return 0;
+		}
 	}
 	r = run_probe(req, reason, n);
 	if (r < 0)
 		return r;
 	*kvm = r == 1;
 	if (!mkdir_p(dir, 0755)) {
-		cleanup_free char *text = xasprintf("%s %s\n", *kvm ? "kvm" : "tcg", reason);
+		cleanup_free char *text = xasprintf("%s %s\n", *kvm ? "kvm" : r == 2 ? "tcg-timeout" : "tcg", reason);
 
 		if (text)
 			write_file_atomic(path, text, strlen(text), 0644);

@@ -746,7 +746,9 @@ static int run_main(struct run_opts *o)
 						    .initrd = initrd, .cache = cache },
 			   &res.accel_kvm, res.accel_reason, sizeof(res.accel_reason));
 	if (err) {
-		rc = EXIT_USAGE;
+		rc = err == -EINTR ? EXIT_INTERRUPTED : EXIT_USAGE;
+		if (err == -EINTR)
+			pr_err("interrupted during the KVM probe: nothing cached");
 		goto out;
 	}
 	pr_info("booting %s (%s) on %s with %u test%s, %s", k.version, k.source,

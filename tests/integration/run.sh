@@ -240,6 +240,35 @@ case_kvm_probe() {
 	echo $? >"$work/auto.rc"
 	check "accel auto: run passes" rc_is auto 0
 	check "accel auto: reason reported" has "$work/auto.out" '^# arch: x86_64, accel: (kvm|tcg) - '
+	# Ctrl-C during the probe is no answer: exit 130, nothing cached. (A
+	# cache of its own for the probe; the kernels are the real cache's.)
+	if [ -w /dev/kvm ]; then
+		local real=${KTA_CACHE:-$HOME/.cache/kta} c=$work/pcache
+		mkdir -p "$c"
+		for d in "$real"/*; do [ "$(basename "$d")" = accel ] || ln -s "$d" "$c/"; done
+		KTA_CACHE=$c "$KTA" run --accel auto --smp 1 --test "$T/pass" --artifacts "$work/pint.art" \
+			>"$work/pint.out" 2>"$work/pint.err" &
+		local pid=$!
+		for _ in $(seq 1 300); do grep -q 'probing KVM' "$work/pint.err" && break; sleep 0.1; done
+		sleep 1
+		kill -INT $pid
+		wait $pid; echo $? >"$work/pint.rc"
+		check "KVM probe interrupted: exit 130" rc_is pint 130
+		check "KVM probe interrupted: nothing cached" [ -z "$(ls -A "$c/accel" 2>/dev/null)" ]
+		# A probe that timed out is asked again after an hour, not a week.
+		KTA_CACHE=$c "$KTA" run --accel auto --smp 1 --test "$T/pass" --artifacts "$work/p1.art" \
+			>"$work/p1.out" 2>"$work/p1.err"
+		if grep -qs '^tcg-timeout ' "$c"/accel/*; then
+			touch -d '2 hours ago' "$c"/accel/*
+			KTA_CACHE=$c "$KTA" run --accel auto --smp 1 --test "$T/pass" --artifacts "$work/p2.art" \
+				>"$work/p2.out" 2>"$work/p2.err"
+			check "KVM probe timed out 2 hours ago: probed again" has "$work/p2.err" 'probing KVM'
+		else
+			ok "KVM probe timeout retry # SKIP the probe did not time out here ($(cut -c1-40 "$c"/accel/* 2>/dev/null))"
+		fi
+	else
+		ok "KVM probe interrupted # SKIP no /dev/kvm here"
+	fi
 }
 
 case_debian_61() {
