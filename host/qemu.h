@@ -23,7 +23,12 @@ struct qemu_opts {
 	 * (the guest's vda, vdb, ...); NULL-terminated, or NULL. */
 	const char *const *disks;
 	const char *cpu;          /* -cpu instead of the profile's, or NULL */
+	/* -sandbox on (seccomp): a QEMU built with it (qemu_has_sandbox()). */
+	bool sandbox;
 };
+
+/* Does this QEMU take -sandbox (built with seccomp)? Asks `BIN -help`. */
+bool qemu_has_sandbox(const char *binary);
 
 /* NULL-terminated, heap-allocated argv; free with strv_free(). */
 int qemu_build_argv(const struct qemu_opts *o, char ***argv);

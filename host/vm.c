@@ -701,6 +701,7 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 		.initrd = cfg->initrd, .append_extra = cfg->append_extra,
 		.memory_mb = cfg->memory_mb, .smp = cfg->smp,
 		.console_path = con_base, .results_path = res_base, .disks = cfg->disks, .cpu = cfg->cpu,
+		.sandbox = qemu_has_sandbox(cfg->arch->qemu_binary),
 	};
 	err = qemu_build_argv(&qo, &argv);
 	if (err)

@@ -43,6 +43,7 @@ int main(void)
 	CHECK_EQ_STR(v[0], "qemu-system-x86_64", "binary");
 	CHECK(has_pair(v, "-accel", "tcg") && has_pair(v, "-cpu", "max"), "tcg with its cpu");
 	CHECK(has_pair(v, "-nic", "none"), "no network");
+	CHECK(!after(v, "-sandbox"), "no -sandbox unless QEMU has it");
 	CHECK(has_pair(v, "-smp", "2") && has_pair(v, "-m", "1024"), "smp and memory");
 	CHECK(has_pair(v, "-kernel", "/k/bzImage") && has_pair(v, "-initrd", "/c/i.cpio"), "images");
 	{
@@ -65,6 +66,13 @@ int main(void)
 	CHECK(joined && strstr(joined, "-append 'console=ttyS0 "), "shell-quoted join");
 	free(joined);
 	strv_free(v);
+
+	o.sandbox = true;
+	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "builds with the sandbox");
+	CHECK(has_pair(v, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"),
+	      "seccomp: obsolete calls, privileges, spawning, resource control denied");
+	strv_free(v);
+	o.sandbox = false;
 
 	o.kvm = true;
 	o.append_extra = NULL;
