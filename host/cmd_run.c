@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -677,6 +678,8 @@ static int run_main(struct run_opts *o)
 	cleanup_free char *append = NULL;
 	unsigned long long total_timeout = 0;
 	unsigned int memory_mb = o->memory_mb;
+	sigset_t stop_set, old_mask;
+	bool blocked = false;
 
 	for (unsigned int i = 0; i < o->ntests; i++)
 		if (exe_check(o->specs[i].path, o->arch, true))
@@ -768,6 +771,17 @@ static int run_main(struct run_opts *o)
 					 : (unsigned int)(o->boot_timeout_s + total_timeout + 60),
 		.artifacts = artifacts, .quiet = false,
 	};
+	/* SIGINT and SIGTERM stay blocked from the guest's start until the
+	 * reports are written: vm_run() turns the first into a stop, and a
+	 * second (Ctrl-C pressed twice) must not kill kta before results.json
+	 * exists. Pending ones are dropped at the end (the run says it was
+	 * interrupted). */
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_set, &old_mask);
+	blocked = true;
 	err = vm_run(&cfg, &res);
 	if (err) {
 		pr_err("cannot run the guest: %s", strerror(-err));
@@ -812,6 +826,13 @@ static int run_main(struct run_opts *o)
 	if (res.status != RUN_COMPLETE)
 		pr_err("%s: %s", run_status_name(res.status), res.status_msg);
 out:
+	if (blocked) {
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&stop_set, NULL, &zero) > 0)
+			;
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	}
 	run_result_free(&res);
 	kernel_free(&k);
 	st_run_free(&st);

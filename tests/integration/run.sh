@@ -142,6 +142,16 @@ case_sigint() {
 		check "SIG$sig to kta: its QEMU (pid ${qpid:-?}) is gone" bash -c "[ -n '$qpid' ] && ! kill -0 '$qpid' 2>/dev/null"
 		check "SIG$sig to kta: reported" has "$work/sig$sig.out" '^# run: interrupted'
 	done
+	# Ctrl-C twice: the second must not cost the reports.
+	"$KTA" run --accel tcg --smp 1 --artifacts "$work/sig2.art" --test "$T/hang" \
+		>"$work/sig2.out" 2>"$work/sig2.err" &
+	local pid=$!
+	wait_begin "$work/sig2.art" 1 && kill -INT $pid && sleep 0.05 && kill -INT $pid
+	wait $pid; echo $? >"$work/sig2.rc"
+	check "SIGINT twice: exit 130" rc_is sig2 130
+	check "SIGINT twice: results.json written, and JSON" \
+		python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/sig2.art/results.json"
+	check "SIGINT twice: reported" has "$work/sig2.out" '^# run: interrupted'
 }
 
 case_boot_failure() {
