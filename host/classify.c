@@ -237,3 +237,46 @@ void classify_test(struct test_result *t)
 		t->outcome = OUT_FAIL;
 	}
 }
+
+void classify_splats(struct run_result *res)
+{
+	for (unsigned int i = 0; i < res->nsplats; i++) {
+		struct splat_event *e = &res->splats[i];
+		struct test_result *t = e->test >= 1 && e->test <= res->ntests ? &res->tests[e->test - 1] : NULL;
+
+		if (!t)
+			continue;
+		/* In a subtest: that subtest fails (the first splat names it). */
+		if (e->sub && e->sub <= t->nsubs) {
+			struct sub_result *u = &t->subs[e->sub - 1];
+
+			if (u->splat == SPLAT_NONE) {
+				u->splat = e->kind;
+				snprintf(u->splat_line, sizeof(u->splat_line), "%s", e->line);
+				if (u->outcome == OUT_PASS || u->outcome == OUT_SKIP) {
+					u->outcome = OUT_FAIL;
+					snprintf(u->reason, sizeof(u->reason), "kernel %s during the subtest: %s",
+						 splat_name(e->kind), e->line);
+				}
+			}
+		}
+		if (t->splat != SPLAT_NONE)
+			continue;
+		t->splat = e->kind;
+		snprintf(t->splat_line, sizeof(t->splat_line), "%s", e->line);
+		/* An expected failure (XFAIL) expects the test's own failure,
+		 * never a kernel splat: that fails it like a pass. */
+		if (t->outcome == OUT_PASS || t->outcome == OUT_SKIP || t->outcome == OUT_XFAIL) {
+			if (t->outcome == OUT_XFAIL) {
+				snprintf(t->reason, sizeof(t->reason),
+					 "kernel %s during the test (it failed as expected, %s, but no splat is): %s",
+					 splat_name(e->kind), t->expect, e->line);
+				t->judged = true; /* classify_test() must not make it XFAIL again */
+			} else {
+				snprintf(t->reason, sizeof(t->reason), "kernel %s during the test: %s",
+					 splat_name(e->kind), e->line);
+			}
+			t->outcome = OUT_FAIL;
+		}
+	}
+}

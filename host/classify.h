@@ -20,4 +20,8 @@ void classify_test(struct test_result *t);
 /* Append a san frame's payload ("N file\n" already stripped) to t->san. */
 void san_append(struct test_result *t, const char *file, const char *data, size_t len);
 
+/* Kernel splats onto the tests (and subtests) they came in: a passing,
+ * skipped or expected-failure (XFAIL) test fails with the kernel's line. */
+void classify_splats(struct run_result *res);
+
 #endif

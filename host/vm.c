@@ -492,40 +492,6 @@ static void classify(struct session *s, const struct qemu_proc *q)
 }
 
 /* Kernel splats inside a test fail it, even if the test itself passed. */
-static void attribute_splats(struct session *s)
-{
-	for (unsigned int i = 0; i < s->res->nsplats; i++) {
-		struct splat_event *e = &s->res->splats[i];
-		struct test_result *t = test_by_num(s, e->test);
-
-		if (!t)
-			continue;
-		/* In a subtest: that subtest fails (the first splat names it). */
-		if (e->sub && e->sub <= t->nsubs) {
-			struct sub_result *u = &t->subs[e->sub - 1];
-
-			if (u->splat == SPLAT_NONE) {
-				u->splat = e->kind;
-				snprintf(u->splat_line, sizeof(u->splat_line), "%s", e->line);
-				if (u->outcome == OUT_PASS || u->outcome == OUT_SKIP) {
-					u->outcome = OUT_FAIL;
-					snprintf(u->reason, sizeof(u->reason), "kernel %s during the subtest: %s",
-						 splat_name(e->kind), e->line);
-				}
-			}
-		}
-		if (t->splat != SPLAT_NONE)
-			continue;
-		t->splat = e->kind;
-		snprintf(t->splat_line, sizeof(t->splat_line), "%s", e->line);
-		if (t->outcome == OUT_PASS || t->outcome == OUT_SKIP) {
-			t->outcome = OUT_FAIL;
-			snprintf(t->reason, sizeof(t->reason), "kernel %s during the test: %s",
-				 splat_name(e->kind), e->line);
-		}
-	}
-}
-
 static int block_signals(sigset_t *old)
 {
 	sigset_t set;
@@ -730,7 +696,7 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 	if (err)
 		goto out;
 	classify(&s, &q);
-	attribute_splats(&s);
+	classify_splats(s.res);
 	for (unsigned int i = 0; i < res->ntests; i++)
 		classify_test(&res->tests[i]);
 	if (s.qemu_err.len)
