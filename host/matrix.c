@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,6 +187,11 @@ static int start(struct row *r, matrix_run_fn fn, void *ctx)
 
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* An arch's run ends with the matrix, even a SIGKILLed one:
+		 * SIGTERM makes it stop its guest and report. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(EXIT_TERMINATED);
 		if (o < 0 || fd < 0)
 			_exit(EXIT_INFRA);
 		dup2(o, 1);
@@ -254,6 +260,7 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 {
 	struct row rows[ARRAY_SIZE(m->arches)] = { 0 };
 	unsigned int jobs = m->jobs ? m->jobs : auto_jobs(m), running = 0, next = 0, done = 0;
+	bool forwarded = false;
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	char dir[PATH_MAX];
 	int err, rc = EXIT_OK;
@@ -298,13 +305,19 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 		}
 		if (!running)
 			continue;
-		pid = waitpid(-1, &status, 0);
-		if (pid < 0) {
-			if (errno == EINTR && stop_signal) {
-				for (unsigned int i = 0; i < m->narches; i++)
-					if (rows[i].pid > 0 && !rows[i].done)
-						kill(rows[i].pid, stop_signal);
-			}
+		if (stop_signal && !forwarded) {
+			for (unsigned int i = 0; i < m->narches; i++)
+				if (rows[i].pid > 0 && !rows[i].done)
+					kill(rows[i].pid, stop_signal);
+			forwarded = true;
+		}
+		/* Polled: a signal that lands between the check above and a
+		 * blocking wait would otherwise never be forwarded. */
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
 			continue;
 		}
 		for (unsigned int i = 0; i < m->narches; i++) {

@@ -3,6 +3,8 @@
 #include "log.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -70,6 +72,8 @@ int spawn_start(char *const argv[], const struct spawn_opts *o, pid_t *pid, int 
 
 		if (o->new_pgrp)
 			setpgid(0, 0);
+		/* Nothing kta starts outlives it, even if kta is SIGKILLed. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (devnull >= 0 && !o->keep_stdin)
 			dup2(devnull, 0);
 		dup2(out, 1);

@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -330,6 +332,9 @@ int run_command(char *const argv[], struct buf *out)
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
+
+		/* Nothing kta starts outlives it, even if kta is SIGKILLed. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 
 		if (devnull >= 0)
 			dup2(devnull, 0);

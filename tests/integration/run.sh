@@ -360,6 +360,17 @@ case_matrix() {
 	check "matrix: SIGTERM: each arch reports the interruption" \
 		[ "$(grep -l '^# run: interrupted' "$work/mxs/x86_64/output.log" "$work/mxs/arm64/output.log" | wc -l)" = 2 ]
 	check "matrix: SIGTERM: no QEMU left" no_kta_qemu
+	# SIGKILL of the matrix: no signal to forward; each arch's run goes
+	# with it anyway (parent-death signal), and takes its QEMU along.
+	"$KTA" run --arch x86_64,arm64 --jobs 2 --smp 1 --accel tcg --test "$T/hang" \
+		--artifacts "$work/mxk" >"$work/mxk.out" 2>"$work/mxk.err" &
+	pid=$!
+	wait_begin "$work/mxk/x86_64" 1 && wait_begin "$work/mxk/arm64" 1 && kill -KILL $pid
+	wait $pid 2>/dev/null
+	for _ in $(seq 1 100); do pgrep -f "[r]un --arch x86_64,arm64 .*$work/mxk" >/dev/null || break; sleep 0.1; done
+	check "matrix: SIGKILL: no arch's run left" bash -c "! pgrep -f '[r]un --arch x86_64,arm64 .*$work/mxk' >/dev/null"
+	for _ in $(seq 1 100); do no_kta_qemu && break; sleep 0.1; done
+	check "matrix: SIGKILL: no QEMU left" no_kta_qemu
 }
 
 cases=("$@")
