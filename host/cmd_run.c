@@ -93,7 +93,7 @@ static void usage(FILE *f)
 		"  --json FILE, --junit FILE   machine-readable results\n"
 		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
 		"  --append ARGS         extra kernel command-line arguments\n"
-		"  --fault MODE          agent fault injection (garbage, badcrc, truncate, noend)\n"
+		"  --fault MODE          agent fault injection (garbage, badcrc, truncate, noend, dropline)\n"
 		"  --stress SPEC         load that makes timing races show, recorded in the report:\n"
 		"                        hogs=N (busy loops in the guest during every test), nice=K\n"
 		"                        (theirs, -20..19, default 0), mem=MB (memory kept in use),\n"
@@ -342,8 +342,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		err = -EINVAL;
 	}
 	if (!err && o->fault && strcmp(o->fault, "garbage") && strcmp(o->fault, "badcrc") &&
-	    strcmp(o->fault, "truncate") && strcmp(o->fault, "noend")) {
-		pr_err("--fault: unknown mode `%s` (garbage, badcrc, truncate, noend)", o->fault);
+	    strcmp(o->fault, "truncate") && strcmp(o->fault, "noend") && strcmp(o->fault, "dropline")) {
+		pr_err("--fault: unknown mode `%s` (garbage, badcrc, truncate, noend, dropline)", o->fault);
 		err = -EINVAL;
 	}
 	return err;

@@ -53,6 +53,7 @@ enum proto_error {
 	PROTO_ERR_SEQ,       /* a frame missing or repeated */
 	PROTO_ERR_TRAILER,   /* payload not followed by '\n' */
 	PROTO_ERR_TRUNCATED, /* stream ended inside a frame */
+	PROTO_ERR_CONTENT,   /* well-formed frames that contradict the plan (set by the host) */
 };
 
 struct proto_decoder {

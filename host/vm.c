@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -92,13 +93,56 @@ static void on_hello(struct session *s, const struct rec *r)
 		 (unsigned long long)s->res->t_hello_ms);
 }
 
+/* The agent's records must fit the plan the host wrote: the same number
+ * of tests, each result under its own number and name. Anything else
+ * (a dropped or repeated plan line shifts every later result) would put
+ * results on the wrong tests, so it breaks the channel. */
+static void channel_mismatch(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void channel_mismatch(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->dec.error)
+		return;
+	s->dec.error = PROTO_ERR_CONTENT;
+	va_start(ap, fmt);
+	vsnprintf(s->dec.errmsg, sizeof(s->dec.errmsg), fmt, ap);
+	va_end(ap);
+	pr_warn("results channel: %s", s->dec.errmsg);
+}
+
+static bool same_name(const char *got, const char *planned)
+{
+	char a[256], b[256];
+
+	ktap_sanitize_name(got, a, sizeof(a));
+	ktap_sanitize_name(planned, b, sizeof(b));
+	return !strcmp(a, b);
+}
+
+static void on_plan(struct session *s, const struct rec *r)
+{
+	const char *p = memmem(r->payload, r->len, "\n1..", 4);
+	unsigned long n = p ? strtoul(p + 4, NULL, 10) : 0;
+
+	if (!p || n != s->res->ntests)
+		channel_mismatch(s, "the agent planned %lu tests, kta sent %u", n, s->res->ntests);
+}
+
 static void on_begin(struct session *s, const struct rec *r)
 {
 	unsigned long n = strtoul(r->payload, NULL, 10);
 	struct test_result *t = test_by_num(s, n);
 
+	const char *sp = memchr(r->payload, ' ', r->len);
+
 	if (!t) {
-		pr_warn("guest began unknown test %lu", n);
+		channel_mismatch(s, "the agent began test %lu of %u", n, s->res->ntests);
+		return;
+	}
+	if (!sp || !same_name(sp + 1, t->name)) {
+		channel_mismatch(s, "the agent began test %lu as `%.60s`, kta planned `%s`", n,
+				 sp ? sp + 1 : "", t->name);
 		return;
 	}
 	t->begun = true;
@@ -183,7 +227,11 @@ static void on_result(struct session *s, const struct rec *r)
 	}
 	t = test_by_num(s, k.num);
 	if (!t) {
-		pr_warn("result for unknown test %u", k.num);
+		channel_mismatch(s, "a result for test %u of %u", k.num, s->res->ntests);
+		return;
+	}
+	if (!same_name(k.name, t->name)) {
+		channel_mismatch(s, "the result of test %u is named `%s`, kta planned `%s`", k.num, k.name, t->name);
 		return;
 	}
 	set_outcome_from_result(t, r, &k);
@@ -255,6 +303,7 @@ static int on_record(const struct rec *r, void *ctx)
 		on_hello(s, r);
 		break;
 	case REC_PLAN:
+		on_plan(s, r);
 		break;
 	case REC_BEGIN:
 		on_begin(s, r);
@@ -456,7 +505,8 @@ static void classify(struct session *s, const struct qemu_proc *q)
 	} else if (s->dec.error) {
 		res->status = RUN_CHANNEL_CORRUPT;
 		snprintf(res->status_msg, sizeof(res->status_msg), "results channel %s: %s",
-			 s->dec.error == PROTO_ERR_TRUNCATED ? "truncated" : "corrupted",
+			 s->dec.error == PROTO_ERR_TRUNCATED ? "truncated"
+			 : s->dec.error == PROTO_ERR_CONTENT ? "out of step with the plan" : "corrupted",
 			 s->dec.errmsg);
 		why = "the results channel broke";
 	} else if (s->hung) {

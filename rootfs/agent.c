@@ -15,7 +15,7 @@
 
 static const char *const fault_names[] = {
 	[FAULT_NONE] = "none",         [FAULT_GARBAGE] = "garbage", [FAULT_BADCRC] = "badcrc",
-	[FAULT_TRUNCATE] = "truncate", [FAULT_NOEND] = "noend",
+	[FAULT_TRUNCATE] = "truncate", [FAULT_NOEND] = "noend", [FAULT_DROPLINE] = "dropline",
 };
 
 static void send_hello(struct agent *a)
@@ -79,6 +79,15 @@ int main(void)
 		agent_diag(a, "fault injection requested: kta.fault=%s", fault_names[a->fault]);
 	if (!a->probe)
 		plan_load(a, AGENT_PLAN_PATH);
+	if (a->fault == FAULT_DROPLINE && a->plan.ntests > 1) {
+		/* As if the first test line never arrived: the rest renumbered. */
+		agent_log("fault injection: dropping the plan's first test");
+		agent_diag(a, "fault injected: the plan's first test line is dropped");
+		memmove(&a->plan.tests[0], &a->plan.tests[1], (a->plan.ntests - 1) * sizeof(a->plan.tests[0]));
+		a->plan.ntests--;
+		for (size_t i = 0; i < a->plan.ntests; i++)
+			a->plan.tests[i].num = (unsigned int)i + 1;
+	}
 	sys_load_modules(a, AGENT_MODULES_PATH);
 
 	if (port_open(&a->port)) {

@@ -33,6 +33,7 @@ enum fault {
 	FAULT_BADCRC,   /* second result frame with a flipped payload byte */
 	FAULT_TRUNCATE, /* half of the frame after the first result, then off */
 	FAULT_NOEND,    /* no end frame */
+	FAULT_DROPLINE, /* the plan's first test line lost: later tests shift */
 };
 
 /* The results port and the diagnostics kept until it opens. */

@@ -278,7 +278,7 @@ static enum fault parse_fault(struct agent *a, const char *mode)
 {
 	static const char *const names[] = {
 		[FAULT_GARBAGE] = "garbage", [FAULT_BADCRC] = "badcrc",
-		[FAULT_TRUNCATE] = "truncate", [FAULT_NOEND] = "noend",
+		[FAULT_TRUNCATE] = "truncate", [FAULT_NOEND] = "noend", [FAULT_DROPLINE] = "dropline",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -32,6 +32,7 @@ check() { # check DESC CMD...
 	if "$@"; then ok "$d"; else nok "$d"; fi
 }
 has() { grep -qE -- "$2" "$1"; }
+lacks() { ! grep -qE -- "$2" "$1"; }
 
 # kta_run NAME [ARGS...]: run kta, stdout/stderr/exit code into $work/NAME.*
 kta_run() {
@@ -106,6 +107,13 @@ case_faults() {
 	check "fault noend: exit 133 (guest died)" rc_is fault-noend 133
 	check "fault noend: results kept" has "$work/fault-noend.out" '^ok 2 skip # SKIP'
 	check "fault noend: says no end record" has "$work/fault-noend.out" '^# run: guest-died-without-end-record'
+	# A plan line lost on the way: results would land on the wrong tests.
+	kta_run fault-dropline --fault dropline --test "$T/pass" --test "$T/fail" --test "$T/skip"
+	check "fault dropline: exit 132 (channel)" rc_is fault-dropline 132
+	check "fault dropline: says the agent is out of step with the plan" \
+		has "$work/fault-dropline.out" 'out of step with the plan: the agent planned 2 tests, kta sent 3'
+	check "fault dropline: no result on the wrong test (fail is not a pass)" \
+		lacks "$work/fault-dropline.out" '^ok [0-9]+ fail'
 }
 
 # Wait until the guest has started test N (its marker is on the console).
