@@ -195,8 +195,8 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 			r->splats[i].test ? " in test " : " outside tests",
 			r->splats[i].test ? r->tests[r->splats[i].test - 1].name : "",
 			r->splats[i].line);
-	if (r->nsplats > 5)
-		fprintf(f, "# ... %u more kernel reports in the console log\n", r->nsplats - 5);
+	if (r->nsplats + r->nsplats_dropped > 5)
+		fprintf(f, "# ... %u more kernel reports in the console log\n", r->nsplats + r->nsplats_dropped - 5);
 	if (m->artifacts)
 		fprintf(f, "# artifacts: %s\n", m->artifacts);
 	fprintf(f, "# exit code: %d\n", run_result_exit_code(r));

@@ -128,6 +128,7 @@ struct run_result {
 	uint64_t t_hello_ms, t_first_result_ms, t_end_ms, t_exit_ms;
 	struct splat_event *splats;
 	unsigned int nsplats;
+	unsigned int nsplats_dropped; /* past the cap: counted, not kept */
 	bool accel_kvm;
 	char accel_reason[256];
 };

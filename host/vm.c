@@ -5,6 +5,7 @@
  * stop and one path that kills QEMU.
  */
 #include "vm.h"
+#include "caplog.h"
 #include "classify.h"
 #include "ktap.h"
 #include "log.h"
@@ -23,6 +24,11 @@
 
 #define MAX_OUTPUT (8u << 20)
 #define EXIT_GRACE_MS 15000
+
+/* console.log and results.raw keep their first and last 32 MiB; the
+ * splat list its first 1000 reports. */
+#define LOG_CAP (64u << 20)
+#define MAX_SPLATS 1000
 
 struct session {
 	const struct vm_config *cfg;
@@ -44,7 +50,8 @@ struct session {
 	char first_console_line[256];
 	struct buf con_line;
 	size_t console_bytes;
-	int console_log, results_log, diag_log;
+	struct caplog console_log, results_log;
+	int diag_log;
 	struct buf qemu_err;
 };
 
@@ -341,8 +348,20 @@ static void add_splat(struct session *s, enum splat_kind kind, const char *line,
 {
 	struct run_result *res = s->res;
 	struct splat_event *e;
-	void *p = realloc(res->splats, (res->nsplats + 1) * sizeof(*res->splats));
+	void *p;
 
+	/* A WARN storm: the first MAX_SPLATS are kept, the rest counted (a
+	 * panic is always noted, it decides the run). */
+	if (res->nsplats >= MAX_SPLATS) {
+		res->nsplats_dropped++;
+		if (kind == SPLAT_PANIC && !s->panic) {
+			s->panic = true;
+			s->panic_test = s->cur_console;
+			snprintf(s->panic_line, sizeof(s->panic_line), "%.*s", (int)len, line);
+		}
+		return;
+	}
+	p = realloc(res->splats, (res->nsplats + 1) * sizeof(*res->splats));
 	if (!p)
 		return;
 	res->splats = p;
@@ -399,7 +418,7 @@ static void console_line(struct session *s, const char *line, size_t len)
 
 static void on_console(struct session *s, const char *data, size_t len)
 {
-	write_fd(s->console_log, data, len);
+	caplog_write(&s->console_log, data, len);
 	s->console_bytes += len;
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] == '\n') {
@@ -429,7 +448,7 @@ static int drain(struct session *s, int *fd, int which)
 		if (which == 0) {
 			on_console(s, b, (size_t)n);
 		} else if (which == 1) {
-			write_fd(s->results_log, b, (size_t)n);
+			caplog_write(&s->results_log, b, (size_t)n);
 			if (!s->dec.error && proto_feed(&s->dec, b, (size_t)n, on_record, s) < 0 &&
 			    s->dec.error)
 				pr_debug("results channel: %s", s->dec.errmsg);
@@ -677,7 +696,9 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 
 	s.cfg = cfg;
 	s.res = res;
-	s.console_log = s.results_log = s.diag_log = -1;
+	caplog_init(&s.console_log, -1, LOG_CAP);
+	caplog_init(&s.results_log, -1, LOG_CAP);
+	s.diag_log = -1;
 	proto_decoder_init(&s.dec);
 	for (unsigned int i = 0; i < res->ntests; i++)
 		res->tests[i].exit_code = -1;
@@ -727,8 +748,8 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 		write_artifact(cfg->artifacts, "qemu-cmdline.txt", cmdline);
 		pr_debug("qemu: %s", cmdline);
 	}
-	s.console_log = open_log(cfg->artifacts, "console.log");
-	s.results_log = open_log(cfg->artifacts, "results.raw");
+	caplog_init(&s.console_log, open_log(cfg->artifacts, "console.log"), LOG_CAP);
+	caplog_init(&s.results_log, open_log(cfg->artifacts, "results.raw"), LOG_CAP);
 	s.diag_log = open_log(cfg->artifacts, "agent-diag.log");
 
 	s.t0 = monotonic_ms();
@@ -753,10 +774,8 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 		write_artifact(cfg->artifacts, "qemu-stderr.log", s.qemu_err.data);
 out:
 	qemu_kill(&q);
-	if (s.console_log >= 0)
-		close(s.console_log);
-	if (s.results_log >= 0)
-		close(s.results_log);
+	caplog_close(&s.console_log);
+	caplog_close(&s.results_log);
 	if (s.diag_log >= 0)
 		close(s.diag_log);
 	strv_free(argv);
