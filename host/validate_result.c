@@ -340,7 +340,8 @@ int validate_merge(const struct vresult *r, size_t n, const struct verdict_rule 
 		    (row->skips[0] || row->skips[1]))
 			row->v.kind = VERDICT_SKIPPED;
 	}
-	qsort(m->rows, m->nrows, sizeof(*m->rows), cmp_rows);
+	if (m->nrows)
+		qsort(m->rows, m->nrows, sizeof(*m->rows), cmp_rows);
 	return 0;
 nomem:
 	free(who);
