@@ -310,15 +310,9 @@ static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int 
 					kill(-jobs[j].pid, stop_signal);
 			forwarded = true;
 		}
-		/* Polled, so that a signal that comes between the check above
-		 * and the wait is forwarded within 100 ms. */
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid <= 0) {
-			struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-			nanosleep(&ts, NULL);
+		pid = waitpid_poll(&status, 100);
+		if (pid <= 0)
 			continue;
-		}
 		for (unsigned int j = 0; j < o->jobs; j++) {
 			const struct vcell *cc;
 

@@ -311,15 +311,9 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 					kill(rows[i].pid, stop_signal);
 			forwarded = true;
 		}
-		/* Polled: a signal that lands between the check above and a
-		 * blocking wait would otherwise never be forwarded. */
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid <= 0) {
-			struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-			nanosleep(&ts, NULL);
+		pid = waitpid_poll(&status, 100);
+		if (pid <= 0)
 			continue;
-		}
 		for (unsigned int i = 0; i < m->narches; i++) {
 			struct row *r = &rows[i];
 

@@ -400,3 +400,16 @@ size_t utf8_len(const unsigned char *s, size_t n)
 		return 0;
 	return need;
 }
+
+pid_t waitpid_poll(int *status, unsigned int ms)
+{
+	pid_t pid = waitpid(-1, status, WNOHANG);
+
+	if (pid <= 0) {
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	return pid;
+}

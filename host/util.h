@@ -114,6 +114,10 @@ int check_free_space(const char *dir, uint64_t need_bytes, const char *what);
  * goes to out (stdout and stderr merged) when out is non-NULL, else to the
  * log at debug level. */
 int run_command(char *const argv[], struct buf *out);
+/* waitpid(-1, WNOHANG); when no child has ended, sleep ms (a signal cuts
+ * it short) and return 0. Loops that must forward signals to children
+ * poll with it: a blocking wait can miss a signal that lands just before. */
+pid_t waitpid_poll(int *status, unsigned int ms);
 /* The length (1 to 4) of the well-formed UTF-8 sequence at s (n bytes
  * left), or 0 when it is not one: a stray continuation byte, a truncated
  * or overlong sequence, a surrogate, or past U+10FFFF. Pure. */

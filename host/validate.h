@@ -107,6 +107,9 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 		      const char *dir, struct vresult *r);
 
 /* Result files (JSON, through jansson). */
+struct json_t;
+/* Dump root (with jansson's flags) to path atomically; root is not freed. */
+int validate_json_write(const char *path, struct json_t *root, unsigned long flags);
 int vresult_write(const char *path, const struct vresult *r);
 int vresult_read(const char *path, struct vresult *r);
 void vresult_free(struct vresult *r);

@@ -93,7 +93,6 @@ int validate_write_json(const char *path, const struct vmerged *m, const struct 
 			const struct vresult *r, size_t n, int argc, char **argv)
 {
 	json_t *root = json_object(), *cmd = json_array(), *cells = json_array(), *rows = json_array();
-	char *text;
 	int err;
 
 	if (!root || !cmd || !cells || !rows) {
@@ -138,12 +137,8 @@ int validate_write_json(const char *path, const struct vmerged *m, const struct 
 	json_object_set_new(root, "duplicate_cells", json_integer(m->duplicates));
 	json_object_set_new(root, "problems", json_string(m->problems));
 	json_object_set_new(root, "not_run", json_string(m->notes));
-	text = json_dumps(root, JSON_INDENT(1));
+	err = validate_json_write(path, root, JSON_INDENT(1));
 	json_decref(root);
-	if (!text)
-		return -ENOMEM;
-	err = write_file_atomic(path, text, strlen(text), 0644);
-	free(text);
 	return err;
 }
 

@@ -20,7 +20,6 @@ const char *vside_name(enum vside s)
 int vresult_write(const char *path, const struct vresult *r)
 {
 	json_t *root = json_object(), *tests = json_array();
-	char *text;
 	int err;
 
 	if (!root || !tests) {
@@ -57,8 +56,16 @@ int vresult_write(const char *path, const struct vresult *r)
 	json_object_set_new(root, "tests", tests);
 	/* Invalid UTF-8 in a name makes jansson refuse the string: the
 	 * field is then missing and the reader says so. */
-	text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+	err = validate_json_write(path, root, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(root);
+	return err;
+}
+
+int validate_json_write(const char *path, json_t *root, unsigned long flags)
+{
+	char *text = json_dumps(root, flags);
+	int err;
+
 	if (!text)
 		return -ENOMEM;
 	err = write_file_atomic(path, text, strlen(text), 0644);
