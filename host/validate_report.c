@@ -51,13 +51,18 @@ static void pval(char *out, size_t n, double p, bool have)
 
 void validate_print_table(FILE *f, const struct vmerged *m, const struct verdict_rule *rule)
 {
+	int w = 40; /* the TEST column: as wide as the longest name */
+
 	fprintf(f, "# kta validate: failures/runs without the series (before) and with it (after), Wilson 95%%;\n"
 		   "# Fisher's exact test, one-sided each way, at %.3g (alpha %.3g over %u look%s); \"no change\": the\n"
 		   "# %.0f%% Newcombe interval of the difference within +-%.3g\n",
 		rule->alpha / (rule->looks ? rule->looks : 1), rule->alpha, rule->looks ? rule->looks : 1,
 		rule->looks > 1 ? "s" : "", 100 * (1 - 2 * rule->alpha / (rule->looks ? rule->looks : 1)),
 		rule->margin);
-	fprintf(f, "%-40s %-8s %-20s %-20s %-8s %-8s %s\n", "TEST", "ARCH", "BEFORE", "AFTER", "P(FIXED)",
+	for (size_t i = 0; i < m->nrows; i++)
+		if (strlen(m->rows[i].test) > (size_t)w)
+			w = (int)strlen(m->rows[i].test);
+	fprintf(f, "%-*s %-8s %-20s %-20s %-8s %-8s %s\n", w, "TEST", "ARCH", "BEFORE", "AFTER", "P(FIXED)",
 		"P(REGR)", "VERDICT");
 	for (size_t i = 0; i < m->nrows; i++) {
 		const struct vrow *r = &m->rows[i];
@@ -71,7 +76,7 @@ void validate_print_table(FILE *f, const struct vmerged *m, const struct verdict
 		verdict_text(r, v, sizeof(v));
 		if (r->decided_at)
 			snprintf(v + strlen(v), sizeof(v) - strlen(v), " (at %lu)", r->decided_at);
-		fprintf(f, "%-40s %-8s %-20s %-20s %-8s %-8s %s\n", strcmp(r->test, "*") ? r->test : "(no test ran)",
+		fprintf(f, "%-*s %-8s %-20s %-20s %-8s %-8s %s\n", w, strcmp(r->test, "*") ? r->test : "(no test ran)",
 			r->arch, a, b, pf, pr, v);
 	}
 	if (m->notes[0])
