@@ -17,7 +17,7 @@ export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 . tests/integration/tap.sh
 # The table's rows, without the paths of the report.
 rows() { grep -E '^[a-z_]+/[a-z_]+ ' "$1" | sort; }
@@ -105,9 +105,12 @@ wait "$pid"
 echo $? >"$work/int.rc"
 check "Ctrl-C: exit 130" rc_is int 130
 check "Ctrl-C: the finished cell is kept" test -s "$work/int/cell-0/result.json"
-sleep 1
-# ([q]: the pattern must not match the shell that runs pgrep.)
-check "Ctrl-C: no QEMU or kta run left" bash -c "! pgrep -f '[q]emu-system.*$work/' >/dev/null && ! pgrep -f '[k]ta-san run .*$work/int' >/dev/null"
+# ([q]: the pattern must not match the shell that runs pgrep.) The runs
+# stop their guests and, built with ASAN, check for leaks as they exit:
+# given up to 20 s.
+left() { pgrep -f "[q]emu-system.*$work/" >/dev/null || pgrep -f "[k]ta-san run .*$work/int" >/dev/null; }
+for _ in $(seq 1 200); do left || break; sleep 0.1; done
+check "Ctrl-C: no QEMU or kta run left" bash -c "! { pgrep -f '[q]emu-system.*$work/' || pgrep -f '[k]ta-san run .*$work/int'; } >/dev/null"
 kta rerun validate "${common[@]}" --selftests leaky --runs 2 --jobs 1 --out "$work/int"
 check "rerun: exit 0" rc_is rerun 0
 check "rerun: the finished cell is not run again" has "$work/rerun.err" 'cell 0 .*kept from an earlier run'
