@@ -27,7 +27,8 @@ common=(--patches "$SERIES" --tree "$F" --selftests-toolchain host --asan --kern
 
 # A fixed N, here: 3 shards of 6 runs per side.
 kta local validate "${common[@]}" --selftests leaky,alpha,skipper --runs 6 --shards 3 --out "$work/local"
-check "local: exit 0 (nothing regressed)" rc_is local 0 ||
+check "local: exit 0 (nothing regressed)" rc_is local 0
+[ "$(cat "$work/local.rc")" = 0 ] ||
 	for f in "$work"/local/cell-*/run.log; do echo "#   $f:"; tail -6 "$f" | sed 's/^/#     /'; done
 check "local: leaky/exit 6/6 before, 0/6 after: fixed" \
 	has "$work/local.out" '^leaky/exit +x86_64 +6/6 \(0\.61-1\.00\) +0/6 \(0\.00-0\.39\) +0\.001 +1\.000 +fixed'
