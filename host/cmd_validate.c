@@ -526,7 +526,7 @@ static int until_confident(struct vopts *o, const char *plan, const char *out, i
 	struct vmerged m = { 0 };
 	size_t nr = 0;
 	unsigned long long t0 = monotonic_ms();
-	unsigned int prev = 0, k;
+	unsigned int k;
 	int rc;
 
 	o->rule.looks = looks;
@@ -611,9 +611,7 @@ static int until_confident(struct vopts *o, const char *plan, const char *out, i
 		printf("# look %u/%u at %u runs per side: %zu of %zu test x arch decided\n", k + 1, looks, ns[k], z.n,
 		       m.nrows);
 		fflush(stdout);
-		prev = ns[k];
 	}
-	(void)prev;
 	/* The report: frozen rows as they were decided, the rest as they
 	 * stand (inconclusive with what they would need). */
 	for (size_t i = 0; i < m.nrows; i++) {

@@ -6,6 +6,7 @@
 #include "qemu.h"
 #include "log.h"
 #include "proto.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -50,15 +51,6 @@ static void strv_add(struct strv *s, char *str)
 
 #define ADD(s, ...) strv_add(s, xasprintf(__VA_ARGS__))
 
-static uint64_t fnv1a64(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
 /* The file execvp() would run for name, or NULL. */
 static char *find_in_path(const char *name)
 {
@@ -94,7 +86,15 @@ bool qemu_has_sandbox(const char *binary)
 	if (!bin || stat(bin, &st) || cache_dir(cache, sizeof(cache)))
 		return run_command(argv, &out) == 0 && out.data && strstr(out.data, "\n-sandbox ");
 	snprintf(key, sizeof(key), "%s %lld %lld", bin, (long long)st.st_size, (long long)st.st_mtime);
-	snprintf(name, sizeof(name), "qemu-caps/%016llx", (unsigned long long)fnv1a64(key));
+	{
+		struct sha256 h;
+		char hex[65];
+
+		sha256_init(&h);
+		sha256_update(&h, key, strlen(key));
+		sha256_hex(&h, hex);
+		snprintf(name, sizeof(name), "qemu-caps/%.16s", hex);
+	}
 	path = path_join(cache, name);
 	if (path && !read_file(path, &cached, 4096) && cached.data && !strncmp(cached.data, key, strlen(key)) &&
 	    cached.data[strlen(key)] == ' ')
