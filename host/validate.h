@@ -81,8 +81,9 @@ struct vresult {
 	enum vside side;
 	unsigned int shard, runs, round;
 	int exit_code;           /* the `kta run` child's, or the build's */
-	char status[16];         /* ran | not-run | interrupted | infra */
+	char status[16];         /* ran | not-run | boot-failed | interrupted | infra */
 	char reason[512];        /* not-run, infra: why */
+	char retried[512];       /* the first boot failed and was retried: how */
 	unsigned long long wall_ms, build_ms, boot_ms;
 	char kernel[256], kernel_sha256[65], tree_series[160], qemu[128];
 	char tree[256];          /* --tree DIR, --source debian:V, or the default */
@@ -135,6 +136,7 @@ struct vmerged {
 	unsigned int missing, duplicates, mismatched;
 	char problems[4096];     /* each missing, duplicated, foreign result named */
 	char notes[4096];        /* per arch x side: why it did not run */
+	char retried[4096];      /* cells whose first boot failed */
 };
 
 /* Combine results (any order); a missing or duplicated cell is named in

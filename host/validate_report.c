@@ -81,6 +81,8 @@ void validate_print_table(FILE *f, const struct vmerged *m, const struct verdict
 	}
 	if (m->notes[0])
 		fprintf(f, "# not run:\n%s", m->notes);
+	if (m->retried[0])
+		fprintf(f, "# booted twice (the first boot never reached the agent, so no test had started):\n%s", m->retried);
 	if (m->problems[0])
 		fprintf(f, "# results:\n%s", m->problems);
 }
@@ -142,6 +144,7 @@ int validate_write_json(const char *path, const struct vmerged *m, const struct 
 	json_object_set_new(root, "duplicate_cells", json_integer(m->duplicates));
 	json_object_set_new(root, "problems", json_string(m->problems));
 	json_object_set_new(root, "not_run", json_string(m->notes));
+	json_object_set_new(root, "boot_retried", json_string(m->retried));
 	err = validate_json_write(path, root, JSON_INDENT(1));
 	json_decref(root);
 	return err;

@@ -39,6 +39,8 @@ int vresult_write(const char *path, const struct vresult *r)
 	json_object_set_new(root, "exit_code", json_integer(r->exit_code));
 	json_object_set_new(root, "status", json_string(r->status));
 	json_object_set_new(root, "reason", json_string(r->reason));
+	if (r->retried[0])
+		json_object_set_new(root, "boot_retried", json_string(r->retried));
 	json_object_set_new(root, "wall_ms", json_integer((json_int_t)r->wall_ms));
 	json_object_set_new(root, "build_ms", json_integer((json_int_t)r->build_ms));
 	json_object_set_new(root, "boot_ms", json_integer((json_int_t)r->boot_ms));
@@ -138,8 +140,8 @@ int vresult_parse(const char *text, size_t len, struct vresult *r, char *err, si
 		FAIL("exit_code");
 	if (get_str(root, "status", r->status, sizeof(r->status), true) ||
 	    (strcmp(r->status, "ran") && strcmp(r->status, "not-run") && strcmp(r->status, "interrupted") &&
-	     strcmp(r->status, "infra")))
-		FAIL("status: ran, not-run, interrupted or infra");
+	     strcmp(r->status, "infra") && strcmp(r->status, "boot-failed")))
+		FAIL("status: ran, not-run, boot-failed, interrupted or infra");
 	if (get_str(root, "reason", r->reason, sizeof(r->reason), false) ||
 	    get_str(root, "kernel", r->kernel, sizeof(r->kernel), false) ||
 	    get_str(root, "kernel_sha256", r->kernel_sha256, sizeof(r->kernel_sha256), false) ||
@@ -147,8 +149,9 @@ int vresult_parse(const char *text, size_t len, struct vresult *r, char *err, si
 	    get_str(root, "qemu", r->qemu, sizeof(r->qemu), false) ||
 	    get_str(root, "tree", r->tree, sizeof(r->tree), false) ||
 	    get_str(root, "tests_id", r->tests_id, sizeof(r->tests_id), false) ||
-	    get_str(root, "machine", r->machine, sizeof(r->machine), false))
-		FAIL("reason/kernel/series/qemu/tree/tests_id/machine: strings");
+	    get_str(root, "machine", r->machine, sizeof(r->machine), false) ||
+	    get_str(root, "boot_retried", r->retried, sizeof(r->retried), false))
+		FAIL("reason/kernel/series/qemu/tree/tests_id/machine/boot_retried: strings");
 	r->ncells = (unsigned int)v[1];
 	r->index = (unsigned int)v[2];
 	r->side = strcmp(side, "before") ? VSIDE_AFTER : VSIDE_BEFORE;
@@ -285,6 +288,9 @@ int validate_merge(const struct vresult *r, size_t n, const struct verdict_rule 
 		}
 		m->seen[x->index] = true;
 		who[x->index] = (unsigned int)i;
+		if (x->retried[0])
+			note(m->retried, sizeof(m->retried), "%s %s shard %u: %s\n", x->arch, vside_name(x->side),
+			     x->shard, x->retried);
 		if (strcmp(x->status, "ran")) {
 			note(m->notes, sizeof(m->notes), "%s %s shard %u: %s%s%s\n", x->arch, vside_name(x->side),
 			     x->shard, x->status, x->reason[0] ? ": " : "", x->reason);

@@ -77,6 +77,7 @@ static void test_merge(void)
 	add(&r[2], "a", 4, 4, 0);
 	r[3] = result(3, "arm64", VSIDE_AFTER, "not-run");
 	snprintf(r[3].reason, sizeof(r[3].reason), "the series does not apply");
+	snprintf(r[1].retried, sizeof(r[1].retried), "Kernel panic - not syncing: Fatal exception in interrupt");
 	r[4] = r[1];
 	snprintf(r[4].path, sizeof(r[4].path), "again.json");
 
@@ -93,6 +94,14 @@ static void test_merge(void)
 	CHECK(strstr(m.notes, "arm64 after shard 0: not-run: the series does not apply") != NULL,
 	      "and why it did not run");
 	CHECK(m.missing == 0, "every cell is there");
+	CHECK(strstr(m.retried, "x86_64 after shard 0: Kernel panic") && !strstr(m.retried, "before"),
+	      "a cell booted twice is listed, once");
+	vmerged_free(&m);
+
+	snprintf(r[3].status, sizeof(r[3].status), "boot-failed");
+	CHECK(validate_merge(r, 4, &rule, &m) == 0 && row(&m, "arm64", "a") && row(&m, "arm64", "a")->not_run[1] &&
+		      strstr(m.notes, "arm64 after shard 0: boot-failed"),
+	      "a side whose kernel did not boot twice: not run, and why");
 	vmerged_free(&m);
 
 	CHECK(validate_merge(r, 2, &rule, &m) == 0 && m.missing == 2 && strstr(m.problems, "cell 2: no result") &&
