@@ -120,8 +120,10 @@ static int do_list(const struct kernel_opts *o)
 		pr_err("Debian has no %s kernel for %s (flavour %s); run `kta kernel list` for all versions",
 		       o->version ? o->version : "", o->arch->deb_arch, flavour);
 	for (size_t i = 0; i < n; i++)
-		printf("%s-%s%s%s\n", v[i].abi, flavour, v[i].cached ? "  (cached)" : "",
-		       v[i].complete ? "" : "  (image only: no config/modules in the archive, cannot be used)");
+		printf("%s-%s%s%s%s%s\n", v[i].abi, flavour, v[i].cached ? "  (cached)" : "",
+		       v[i].complete ? "" : "  (image only: no config or modules in the archive; ",
+		       v[i].complete ? "" : v[i].boot[0] ? v[i].boot : "not booted yet",
+		       v[i].complete ? "" : ")");
 	free(v);
 	return n ? EXIT_OK : EXIT_INFRA;
 }

@@ -787,6 +787,14 @@ static int run_main(struct run_opts *o)
 		pr_err("cannot run the guest: %s", strerror(-err));
 		goto out;
 	}
+	if (res.status == RUN_BOOT_FAILED) {
+		kernel_note_boot(&k, false, res.status_msg);
+		if (k.image_only)
+			pr_err("%s is image only (Debian kept no config or modules for it): it boots here only if "
+			       "the guest's drivers are built in", k.version);
+	} else if (res.t_hello_ms) {
+		kernel_note_boot(&k, true, NULL);
+	}
 	if (o->st.select)
 		st_run_finish(&st, &res);
 	meta = (struct report_meta){

@@ -93,3 +93,32 @@ int kernel_from_path(const struct arch_profile *arch, const char *path, struct k
 	from_build_info(out);
 	return 0;
 }
+
+void kernel_note_boot(const struct kernel *k, bool booted, const char *why)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+
+	if (!k->image_only || !k->dir[0])
+		return;
+	path = path_join(k->dir, "kernel.boot");
+	text = booted ? xasprintf("boots without modules\n") : xasprintf("did not boot: %s\n", why ? why : "");
+	/* A note for `kta kernel list`: failing to write it loses nothing else. */
+	if (path && text)
+		(void)write_file_atomic(path, text, strlen(text), 0644);
+}
+
+void kernel_boot_note(const struct arch_profile *arch, const char *flavour, const char *abi, char *out, size_t n)
+{
+	cleanup_buf struct buf b = { 0 };
+	cleanup_free char *path = NULL;
+	char root[PATH_MAX];
+
+	out[0] = '\0';
+	if (cache_dir(root, sizeof(root)))
+		return;
+	path = xasprintf("%s/kernels/%s/%s-%s/kernel.boot", root, arch->deb_arch, abi,
+			 flavour ? flavour : arch->deb_flavour);
+	if (!path || read_file(path, &b, 4096) || !b.len)
+		return;
+	snprintf(out, n, "%.*s", (int)strcspn(b.data, "\n"), b.data);
+}

@@ -23,6 +23,7 @@ struct kernel {
 	char sha256[65];          /* of the image */
 	char source[256];         /* "debian:linux-image-7.3.4+deb13-cloud-amd64 7.3.4-1~bpo13+1" or "file" */
 	char dir[PATH_MAX];       /* the cache entry holding all of the above; "" for "file" */
+	bool image_only;          /* Debian kept only its image: no config, no modules */
 };
 
 /* Resolve a Debian prebuilt kernel: version is "7.3", "7.3.4", "6.1",
@@ -41,10 +42,18 @@ int kernel_from_path(const struct arch_profile *arch, const char *path, struct k
 
 void kernel_free(struct kernel *k);
 
+/* An image-only kernel's boot, recorded in its cache entry by the run
+ * that tried it (kernel.boot: "boots" or "did not boot: WHY"), for
+ * `kta kernel list` and bisect. A no-op for other kernels. */
+void kernel_note_boot(const struct kernel *k, bool booted, const char *why);
+/* What kernel_note_boot recorded for abi-flavour in arch's cache: "" if nothing. */
+void kernel_boot_note(const struct arch_profile *arch, const char *flavour, const char *abi, char *out, size_t n);
+
 /* A kernel the archive has, for `kta kernel list`. */
 struct kernel_avail {
 	char abi[128];   /* "6.1.0-47", "7.3.4+deb13", ... */
 	bool complete;   /* false: only the image is left (no config, no modules) */
+	char boot[160];  /* an image-only kernel's recorded boot: "", "boots", "did not boot: ..." */
 	bool cached;
 };
 

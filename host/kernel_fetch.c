@@ -163,7 +163,7 @@ static int entry_load(const struct arch_profile *arch, const char *dir, struct k
 {
 	cleanup_free char *info_path = path_join(dir, "kernel.info");
 	cleanup_buf struct buf info = { 0 };
-	char mods[1024], want[1024], pkg[160], pver[96];
+	char mods[1024], want[1024], pkg[160], pver[96], layout[32];
 	int err;
 
 	if (!info_path)
@@ -184,6 +184,7 @@ static int entry_load(const struct arch_profile *arch, const char *dir, struct k
 		return -ENOENT;
 	snprintf(k->dir, sizeof(k->dir), "%s", dir);
 	snprintf(k->image, sizeof(k->image), "%s/vmlinuz", dir);
+	k->image_only = !info_get(info.data, "layout", layout, sizeof(layout)) && !strcmp(layout, "image-only");
 	snprintf(k->config, sizeof(k->config), "%s/config", dir);
 	if (!path_exists(k->config))
 		k->config[0] = '\0';
@@ -348,20 +349,15 @@ static void list_series(const struct kernel_avail *v, size_t n, bool complete, c
 }
 
 static void report_unknown(const struct fetch *f, const char *want, const struct kernel_avail *v,
-			   size_t n, bool matched)
+			   size_t n)
 {
 	char ok[1024], partial[512];
 
 	list_series(v, n, true, ok, sizeof(ok));
 	list_series(v, n, false, partial, sizeof(partial));
-	if (matched)
-		pr_err("Debian's archive keeps only the image of its %s kernels for %s (flavour %s): their "
-		       "linux-base package (config, modules.builtin) is gone; choose one of:%s",
-		       want, f->arch->deb_arch, f->flavour, ok[0] ? ok : " none");
-	else
-		pr_err("Debian has no %s kernel for %s (flavour %s); available:%s%s%s%s", want,
-		       f->arch->deb_arch, f->flavour, ok[0] ? ok : " none", partial[0] ? " (image only, unusable:" : "",
-		       partial, partial[0] ? ")" : "");
+	pr_err("Debian has no %s kernel for %s (flavour %s); available:%s%s%s%s", want, f->arch->deb_arch,
+	       f->flavour, ok[0] ? ok : " none", partial[0] ? " (and, image only:" : "", partial,
+	       partial[0] ? ")" : "");
 	if (!n)
 		report_flavours(f);
 }
@@ -393,7 +389,6 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 	for (int pass = 0; pass < 2; pass++) {
 		cleanup_free struct kernel_avail *v = NULL;
 		size_t nv = 0;
-		bool matched = false;
 
 		err = archive_abis(f, &v, &nv);
 		if (err)
@@ -401,11 +396,6 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 		for (size_t i = nv; i-- > 0;) {
 			if (!kernel_version_matches(v[i].abi, want))
 				continue;
-			if (!v[i].complete) {
-				pr_debug("skipping %s: its linux-base package is gone from the archive", v[i].abi);
-				matched = true;
-				continue;
-			}
 			snprintf(abi, size, "%s", v[i].abi);
 			return 0;
 		}
@@ -421,8 +411,8 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 			}
 		}
 		/* A version published within the day: refresh lists older than an hour once. */
-		if (pass || matched || f->updated || apt_ensure_lists(&f->apt, f->apt_err, HOUR_S, &f->lock, &f->updated) || !f->updated) {
-			report_unknown(f, want, v, nv, matched);
+		if (pass || f->updated || apt_ensure_lists(&f->apt, f->apt_err, HOUR_S, &f->lock, &f->updated) || !f->updated) {
+			report_unknown(f, want, v, nv);
 			break;
 		}
 	}
@@ -496,6 +486,8 @@ int kernel_list(const struct arch_profile *arch, const char *version, const char
 			continue;
 		info = xasprintf("%s/%s-%s/kernel.info", f.kdir, v[i].abi, f.flavour);
 		v[i].cached = info && path_exists(info);
+		if (!v[i].complete)
+			kernel_boot_note(arch, f.flavour, v[i].abi, v[i].boot, sizeof(v[i].boot));
 		v[k++] = v[i];
 	}
 	fetch_done(&f);

@@ -123,7 +123,7 @@ static int move_file(const char *src, const char *dir, const char *name, bool op
 }
 
 static int write_info(const struct unpack *u, const struct pkg *meta, const char *abi,
-		      const char *flavour, bool split, const char *sha, const char *hdr,
+		      const char *flavour, const char *layout, const char *sha, const char *hdr,
 		      char *const *order)
 {
 	cleanup_buf struct buf b = { 0 };
@@ -131,8 +131,7 @@ static int write_info(const struct unpack *u, const struct pkg *meta, const char
 
 	buf_printf(&b, "version=%s\nabi=%s\nflavour=%s\npackage=%s\npackage_version=%s\n"
 		       "sha256=%s\nheader_version=%s\nlayout=%s\nmodules_for=",
-		   u->kver, abi, flavour, meta->name, meta->version, sha, hdr,
-		   split ? "split" : "single");
+		   u->kver, abi, flavour, meta->name, meta->version, sha, hdr, layout);
 	for (size_t i = 0; u->arch->guest_modules && u->arch->guest_modules[i]; i++)
 		buf_printf(&b, "%s%s", i ? " " : "", u->arch->guest_modules[i]);
 	buf_printf(&b, "\nmodules=");
@@ -142,6 +141,11 @@ static int write_info(const struct unpack *u, const struct pkg *meta, const char
 	if (!path || !b.data)
 		return -ENOMEM;
 	return write_file_atomic(path, b.data, b.len, 0644);
+}
+
+static const char *base_name(const struct unpack *u, char *out, size_t n)
+{
+	return pathf(out, n, "linux-base-%s", u->kver) ? "" : out;
 }
 
 /* The packages of the split layout share the meta package's version. */
@@ -225,9 +229,10 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 	cleanup_list char **order = NULL;
 	cleanup_buf struct buf shown = { 0 };
 	struct pkg meta = { 0 }, base = { 0 }, bin = { 0 }, mods = { 0 };
+	const struct pkg *ps_only[] = { NULL, NULL };
 	char moddir[PATH_MAX], image[PATH_MAX], config[PATH_MAX], builtin[PATH_MAX];
-	char entry_image[PATH_MAX], hdr[128], sha[65], needle[256];
-	bool split = false;
+	char entry_image[PATH_MAX], hdr[128], sha[65], needle[256], needle2[256];
+	bool split = false, image_only = false;
 	int err;
 
 	err = pathf(u.kver, sizeof(u.kver), "%s-%s", abi, flavour);
@@ -258,10 +263,21 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 	if (split) {
 		const struct pkg *const ps[] = { &base, &bin, NULL };
 
-		err = pick_part(&u, &shown, "base", &meta, &base);
-		err = err ?: pick_part(&u, &shown, "binary", &meta, &bin);
+		/* Debian's 6.19 to 7.1 kept only linux-binary: no config,
+		 * no modules.builtin, no modules. Its cloud images build
+		 * virtio PCI, the block device and the console in, so the
+		 * image alone can boot; the first boot decides
+		 * (kernel_note_boot), and says so when it does not. */
+		image_only = pkg_pick(&shown, base_name(&u, needle2, sizeof(needle2)), meta.version, &base) == -ENOENT;
+		if (image_only) {
+			pr_info("%s: Debian keeps only its image (linux-binary); booting it without config or "
+				"modules", u.kver);
+			ps_only[0] = &bin;
+		}
+		err = pick_part(&u, &shown, "binary", &meta, &bin);
+		err = err ?: image_only ? 0 : pick_part(&u, &shown, "base", &meta, &base);
 		err = err ?: need_space(&u, base.size + bin.size);
-		err = err ?: download_extract(&u, ps);
+		err = err ?: download_extract(&u, image_only ? ps_only : ps);
 		err = err ?: pathf(moddir, sizeof(moddir), "%s/usr/lib/modules/%s", u.x, u.kver);
 		err = err ?: pathf(image, sizeof(image), "%s/vmlinuz", moddir);
 		err = err ?: pathf(config, sizeof(config), "%s/config", moddir);
@@ -279,14 +295,23 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 	err = err ?: pathf(builtin, sizeof(builtin), "%s/modules.builtin", moddir);
 	if (err)
 		return err;
+	/* 6.19 to 7.1's linux-binary put the image in /boot. */
+	if (!path_exists(image) &&
+	    pathf(image, sizeof(image), "%s/boot/%s-%s", u.x, arch->deb_image, u.kver))
+		return -ENAMETOOLONG;
 	if (!path_exists(image)) {
 		pr_err("%s %s has no kernel image at `%s`", meta.name, meta.version, image + strlen(u.x));
 		return -ENOENT;
 	}
-	err = modules_wanted(arch, config, builtin, &names);
+	if (image_only)
+		err = (names = calloc(1, sizeof(*names))) ? 0 : -ENOMEM;
+	else
+		err = modules_wanted(arch, config, builtin, &names);
 	if (err)
 		return err;
-	if (names[0]) {
+	if (image_only) {
+		/* Nothing to load: what the image lacks shows at boot. */
+	} else if (names[0]) {
 		if (split) {
 			const struct pkg *const ps[] = { &mods, NULL };
 
@@ -324,7 +349,8 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 		return err;
 	/* Keep the cache small: the unpacked packages go now. */
 	err = rm_rf(u.x);
-	err = err ?: write_info(&u, &meta, abi, flavour, split, sha, hdr, order);
+	err = err ?: write_info(&u, &meta, abi, flavour, image_only ? "image-only" : split ? "split" : "single", sha,
+				hdr, order);
 	if (err)
 		return pr_err("cannot finish the cache entry in `%s`: %s", tmp, strerror(-err)), err;
 	if (path_exists(dest)) {
