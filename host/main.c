@@ -30,6 +30,7 @@ static const struct command {
 	{ "arch", cmd_arch, "the guest architectures; the sysroot of one (arch list|show|make|sysroot)" },
 	{ "selftests", cmd_selftests, "build the kernel's BPF selftests for a kernel (selftests build|list)" },
 	{ "toolchain", cmd_toolchain, "the toolchain root the BPF selftests build in (toolchain root|info|run)" },
+	{ "bisect", cmd_bisect, "find the first Debian kernel that fails (or passes) a test, with the confidence" },
 	{ "validate", cmd_validate, "run tests without and with a patch series on each arch and judge each" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },

@@ -1,0 +1,43 @@
+/* kta bisect: one step is one boot of a kernel running the selection N
+ * times (a `kta run --runs N` child, so its run.log holds the command a
+ * person would type); the driver (cmd_bisect.c) decides where to step and
+ * judges steps with bisect_stats.h.
+ */
+#ifndef KTA_BISECT_H
+#define KTA_BISECT_H
+
+#include <stdbool.h>
+
+struct bisect_sel {
+	const char *kta;            /* the kta executable the steps run */
+	const char *arch;
+	const char *flavour;        /* NULL: the arch's */
+	char *items[32];            /* --suite NAME / --test PATH */
+	char kind[32];              /* 's' suite, 't' test, per item */
+	unsigned int nitems;
+	const char *only;           /* fnmatch glob over test names: only these count */
+	const char *env[16];        /* --env KEY=VALUE for the tests */
+	unsigned int nenv;
+	unsigned int iterations, timeout_s;
+};
+
+/* What one boot gave. */
+struct bisect_boot {
+	int exit_code;              /* the kta run child's */
+	bool booted;                /* the agent said hello */
+	unsigned long runs, fails;  /* rounds run, rounds in which a counted test failed */
+	unsigned long skips;        /* rounds in which a counted test skipped (not counted) */
+	char kernel[128];           /* the kernel the run says it booted */
+	unsigned long long wall_ms, boot_ms;
+	char why[256];              /* not booted, or no result: the log's last line */
+};
+
+/* Boot Debian's kernel abi (exact) with the selection runs times, in dir. */
+int bisect_boot_version(const struct bisect_sel *s, const char *abi, unsigned int runs, const char *dir,
+			struct bisect_boot *out);
+
+/* A signal handler: stop the step's run (it keeps what it has) and start
+ * no other. */
+void bisect_stop(int sig);
+
+#endif

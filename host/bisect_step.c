@@ -1,0 +1,198 @@
+/* One bisect step's boot: `kta run --kernel-version ABI --runs N` as a
+ * child, its output in dir/run.log, its results.json read back into
+ * rounds run and rounds failed.
+ */
+#include "bisect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "results.h"
+#include "spawn.h"
+#include "util.h"
+
+static volatile pid_t running;
+static volatile sig_atomic_t stopping;
+
+void bisect_stop(int sig)
+{
+	stopping = sig;
+	if (running > 0)
+		kill(-running, sig);
+}
+
+/* "name#7" -> 7, the name cut at '#'; 1 for a name without a round. */
+static unsigned long round_of(char *name)
+{
+	char *hash = strrchr(name, '#');
+
+	if (!hash || !hash[1] || strspn(hash + 1, "0123456789") != strlen(hash + 1))
+		return 1;
+	*hash = '\0';
+	return strtoul(hash + 1, NULL, 10);
+}
+
+/* A round fails when a counted test failed in it; a round in which a
+ * counted test skipped and none failed is not counted at all. */
+static int read_rounds(const char *path, const struct bisect_sel *s, unsigned int runs, struct bisect_boot *b)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr), *tests, *t;
+	cleanup_free unsigned char *st = calloc(runs + 1, 1); /* bit 0 ran, 1 failed, 2 skipped */
+	size_t i;
+
+	if (!root || !st) {
+		json_decref(root);
+		return root ? -ENOMEM : -EINVAL;
+	}
+	snprintf(b->kernel, sizeof(b->kernel), "%s",
+		 json_string_value(json_object_get(json_object_get(root, "kernel"), "version")) ?: "");
+	b->boot_ms = (unsigned long long)json_integer_value(
+		json_object_get(json_object_get(root, "times_ms"), "agent_hello"));
+	b->booted = b->boot_ms > 0;
+	tests = json_object_get(root, "tests");
+	json_array_foreach(tests, i, t) {
+		const char *name = json_string_value(json_object_get(t, "name"));
+		const char *out = json_string_value(json_object_get(t, "outcome"));
+		char base[256];
+		unsigned long r;
+
+		if (!name || !out || !strcmp(out, "pending"))
+			continue;
+		snprintf(base, sizeof(base), "%s", name);
+		r = round_of(base);
+		if (r < 1 || r > runs || (s->only && fnmatch(s->only, base, 0)))
+			continue;
+		st[r] |= 1;
+		if (!strcmp(out, "skip"))
+			st[r] |= 4;
+		else if (strcmp(out, "pass") && strcmp(out, "xfail"))
+			st[r] |= 2;
+	}
+	json_decref(root);
+	for (unsigned int r = 1; r <= runs; r++) {
+		if (!(st[r] & 1))
+			continue;
+		if (st[r] & 2)
+			b->runs++, b->fails++;
+		else if (st[r] & 4)
+			b->skips++;
+		else
+			b->runs++;
+	}
+	return 0;
+}
+
+static void last_line(const char *log, char *out, size_t n)
+{
+	cleanup_buf struct buf b = { 0 };
+	const char *p;
+	size_t len;
+
+	out[0] = '\0';
+	if (read_file(log, &b, 8 << 20) || !b.len)
+		return;
+	len = b.len;
+	while (len && (b.data[len - 1] == '\n' || b.data[len - 1] == ' '))
+		len--;
+	for (p = b.data + len; p > b.data && p[-1] != '\n'; p--)
+		;
+	snprintf(out, n, "%.*s", (int)(b.data + len - p), p);
+}
+
+int bisect_boot_version(const struct bisect_sel *s, const char *abi, unsigned int runs, const char *dir,
+			struct bisect_boot *out)
+{
+	cleanup_free char *log = path_join(dir, "run.log"), *json = path_join(dir, "results.json"),
+			  *art = path_join(dir, "run");
+	char nruns[16], iters[16], tmo[16];
+	const char *argv[96];
+	struct spawn_opts so = { .out_fd = -1 };
+	unsigned int k = 0;
+	uint64_t t0 = monotonic_ms();
+	pid_t pid;
+	int fd, rc, err;
+
+	memset(out, 0, sizeof(*out));
+	if (!log || !json || !art)
+		return -ENOMEM;
+	err = mkdir_p(dir, 0755);
+	if (err)
+		return err;
+	snprintf(nruns, sizeof(nruns), "%u", runs);
+	argv[k++] = s->kta;
+	argv[k++] = "run";
+	argv[k++] = "--arch";
+	argv[k++] = s->arch;
+	argv[k++] = "--kernel-version";
+	argv[k++] = abi;
+	if (s->flavour) {
+		argv[k++] = "--flavour";
+		argv[k++] = s->flavour;
+	}
+	argv[k++] = "--runs";
+	argv[k++] = nruns;
+	argv[k++] = "--artifacts";
+	argv[k++] = art;
+	argv[k++] = "--json";
+	argv[k++] = json;
+	if (s->iterations) {
+		snprintf(iters, sizeof(iters), "%u", s->iterations);
+		argv[k++] = "--iterations";
+		argv[k++] = iters;
+	}
+	if (s->timeout_s) {
+		snprintf(tmo, sizeof(tmo), "%u", s->timeout_s);
+		argv[k++] = "--timeout";
+		argv[k++] = tmo;
+	}
+	for (unsigned int i = 0; i < s->nenv; i++) {
+		argv[k++] = "--env";
+		argv[k++] = s->env[i];
+	}
+	for (unsigned int i = 0; i < s->nitems; i++) {
+		argv[k++] = s->kind[i] == 's' ? "--suite" : "--test";
+		argv[k++] = s->items[i];
+	}
+	argv[k] = NULL;
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	dprintf(fd, "$");
+	for (unsigned int i = 0; argv[i]; i++)
+		dprintf(fd, " %s", argv[i]);
+	dprintf(fd, "\n");
+	so.out_fd = fd;
+	unlink(json);
+	/* Its own group, so that a stop reaches it through bisect_stop()
+	 * and never the shell that started kta. */
+	so.new_pgrp = true;
+	rc = spawn_start((char *const *)argv, &so, &pid, NULL);
+	if (!rc) {
+		running = pid;
+		if (stopping)
+			kill(-pid, stopping);
+		rc = spawn_wait(pid);
+		running = 0;
+	}
+	close(fd);
+	out->wall_ms = monotonic_ms() - t0;
+	if (rc < 0)
+		return rc;
+	out->exit_code = rc;
+	/* Only a whole run counts: an interrupted one's unfinished tests
+	 * are not failures. */
+	if ((rc == EXIT_OK || rc == EXIT_TEST_FAILED) && path_exists(json) && read_rounds(json, s, runs, out) == 0)
+		return 0;
+	out->runs = out->fails = out->skips = 0;
+	last_line(log, out->why, sizeof(out->why));
+	return 0;
+}
