@@ -18,6 +18,7 @@
 #include "vm.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
@@ -80,7 +81,8 @@ static void usage(FILE *f)
 		"  --flavour F           Debian kernel flavour (default: the arch's cloud flavour)\n"
 		"  --test PATH           an executable or #! script to run in the guest\n"
 		"  --suite FILE|NAME     the tests of a suite manifest (build/<arch>/suites/*/suite.txt);\n"
-		"                        a NAME (asan) is the suite built beside kta for the arch\n"
+		"                        a NAME (asan) is the suite built beside kta for the arch;\n"
+		"                        NAME:GLOB only its tests whose names match (sockmap:*tcp*)\n"
 		"  --iterations N        KTA_ITERATIONS=N for the tests (repeat counts of measurements)\n"
 		"  --runs N              each test N times in one boot, round by round, as name#1..N\n"
 		"  --env KEY=VALUE       set in every test's environment\n"
@@ -584,6 +586,38 @@ static int suite_path(const struct run_opts *o, const char *arg, char *out, size
 	return 0;
 }
 
+/* --suite NAME or FILE, or NAME:GLOB (sockmap:sockmap_tcp_*): only the
+ * suite's tests whose names match. */
+static int load_suite(struct run_opts *o, const char *arg)
+{
+	cleanup_free char *name = strdup(arg);
+	char *colon = name ? strrchr(name, ':') : NULL, path[PATH_MAX];
+	unsigned int first = o->ntests, k = first;
+	int err;
+
+	if (!name)
+		return -ENOMEM;
+	if (colon && !path_exists(arg))
+		*colon++ = '\0';
+	else
+		colon = NULL;
+	err = suite_path(o, name, path, sizeof(path));
+	err = err ?: suite_load(path, &o->specs, &o->ntests);
+	if (err || !colon)
+		return err;
+	for (unsigned int i = first; i < o->ntests; i++)
+		if (!fnmatch(colon, o->specs[i].name, 0))
+			o->specs[k++] = o->specs[i];
+	if (k == first) {
+		pr_err("--suite %s: no test of %s matches `%s`; it has:", arg, path, colon);
+		for (unsigned int i = first; i < o->ntests; i++)
+			fprintf(stderr, "  %s\n", o->specs[i].name);
+		return -EINVAL;
+	}
+	o->ntests = k;
+	return 0;
+}
+
 /* --runs N: every test N times in one boot, round by round (each round
  * the whole list, so that a slow drift in the guest spreads over all
  * tests), run k of a test named "name#k". */
@@ -641,8 +675,7 @@ static int load_inputs(struct run_opts *o)
 		int err;
 
 		if (o->inputs[i].kind == 'S') {
-			err = suite_path(o, o->inputs[i].arg, path, sizeof(path));
-			err = err ?: suite_load(path, &o->specs, &o->ntests);
+			err = load_suite(o, o->inputs[i].arg);
 		} else {
 			err = path_for_arch(o->inputs[i].arg, o->arch, path, sizeof(path));
 			/* A #! script runs on any arch as it is; a program must

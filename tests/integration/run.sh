@@ -248,6 +248,13 @@ case_sockmap() {
 			has "$work/sockmap.out" "^# sockmap_${p}_loop: failure rate 0/${SOCKMAP_ITERATIONS:-1000} "
 	done
 	check "sockmap: rates in the JSON" has "$work/sockmap.json" '"rate": \{"failures": 0, "iterations": '
+	# NAME:GLOB: only the suite's tests that match.
+	kta_run sockglob --iterations 10 --suite 'sockmap:sockmap_udp_*'
+	check "suite NAME:GLOB: only the matching tests run" \
+		test "$(grep -c '^ok [0-9] sockmap_udp_' "$work/sockglob.out")/$(grep -c '^ok\|^not ok' "$work/sockglob.out")" = 3/3
+	kta_run sockglob2 --suite 'sockmap:nothing*'
+	check "suite NAME:GLOB matching nothing: exit 128, the suite's tests listed" \
+		bash -c "grep -q '^  sockmap_tcp_single' '$work/sockglob2.err' && [ \"\$(cat '$work/sockglob2.rc')\" = 128 ]"
 }
 
 case_kvm_probe() {
