@@ -32,9 +32,34 @@ struct bisect_boot {
 	char why[256];              /* not booted, or no result: the log's last line */
 };
 
-/* Boot Debian's kernel abi (exact) with the selection runs times, in dir. */
-int bisect_boot_version(const struct bisect_sel *s, const char *abi, unsigned int runs, const char *dir,
-			struct bisect_boot *out);
+/* Boot Debian's kernel abi (exact), or image when not NULL, with the
+ * selection runs times, in dir. */
+int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, unsigned int runs, const char *dir,
+		struct bisect_boot *out);
+
+/* Every option of kta bisect, parsed once (cmd_bisect.c). */
+struct bopts {
+	struct bisect_sel sel;
+	const struct arch_profile *arch;
+	const char *old_v, *new_v, *line;
+	bool fix;
+	unsigned int first, max_runs;
+	double alpha, beta;
+	char out[4096];
+	/* Commits: --tree DIR, and `kta bisect run`'s rates and step log. */
+	const char *tree, *fragments, *log;
+	double p_old, p_new;
+	int argc;
+	char **argv;
+};
+
+/* `kta bisect run`: build the tree's HEAD, judge it, exit 0 (as at the
+ * old end), 1 (as at the new), 125 (cannot build, boot or decide: skip),
+ * >= 128 (infrastructure: git bisect stops). */
+int bisect_run(const struct bopts *o);
+/* `kta bisect --tree DIR --good REV --bad REV`: both ends, then git
+ * bisect run with kta bisect run, the culprit and its evidence. */
+int bisect_tree(struct bopts *o);
 
 /* A signal handler: stop the step's run (it keeps what it has) and start
  * no other. */

@@ -1,4 +1,5 @@
-/* One bisect step's boot: `kta run --kernel-version ABI --runs N` as a
+/* One bisect step's boot: `kta run --kernel-version ABI --runs N` (or
+ * --kernel IMAGE, a commit's build) as a
  * child, its output in dir/run.log, its results.json read back into
  * rounds run and rounds failed.
  */
@@ -108,8 +109,8 @@ static void last_line(const char *log, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)(b.data + len - p), p);
 }
 
-int bisect_boot_version(const struct bisect_sel *s, const char *abi, unsigned int runs, const char *dir,
-			struct bisect_boot *out)
+int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, unsigned int runs, const char *dir,
+		struct bisect_boot *out)
 {
 	cleanup_free char *log = path_join(dir, "run.log"), *json = path_join(dir, "results.json"),
 			  *art = path_join(dir, "run");
@@ -132,9 +133,9 @@ int bisect_boot_version(const struct bisect_sel *s, const char *abi, unsigned in
 	argv[k++] = "run";
 	argv[k++] = "--arch";
 	argv[k++] = s->arch;
-	argv[k++] = "--kernel-version";
-	argv[k++] = abi;
-	if (s->flavour) {
+	argv[k++] = image ? "--kernel" : "--kernel-version";
+	argv[k++] = image ? image : abi;
+	if (s->flavour && !image) {
 		argv[k++] = "--flavour";
 		argv[k++] = s->flavour;
 	}

@@ -34,15 +34,6 @@ struct pos {
 	char why[256];
 };
 
-struct bopts {
-	struct bisect_sel sel;
-	const struct arch_profile *arch;
-	const char *old_v, *new_v, *line;
-	bool fix;
-	unsigned int first, max_runs;
-	double alpha, beta;
-	char out[PATH_MAX];
-};
 
 static void usage(FILE *f)
 {
@@ -73,7 +64,18 @@ static void usage(FILE *f)
 		"  --alpha A, --beta B    the sequential test's error rates (default 0.05 each)\n"
 		"  --out DIR              steps' logs and bisect.json (default kta-out/<time>-bisect-<pid>)\n"
 		"\n"
-		"Exit: 0 found; 2 undecided or not monotonic; 125 an end cannot boot; 128 bad input;\n"
+		"Commits of a kernel tree (kta kernel build: cached, ccache, incremental):\n"
+		"  kta bisect --tree DIR --good REV --bad REV (--suite | --test)... [--fragments F]\n"
+		"      builds and runs both ends, then `git bisect run kta bisect run ...`; names the\n"
+		"      commit, each step's build, boot and runs, and the posterior (a linear history)\n"
+		"  kta bisect run [--tree DIR] (--suite | --test)... [--p-old P --p-new P] [--log F]\n"
+		"      what git bisect run calls: builds HEAD, judges it by the SPRT between the two\n"
+		"      rates (default 0.01, 0.99: a test that always fails or never), and exits 0 (as at\n"
+		"      the old end), 1 (as at the new), 125 (cannot build, boot or decide: skip), 129\n"
+		"      (infrastructure: git bisect stops); each step appended to F (default\n"
+		"      .git/kta-bisect.jsonl), its files under .git/kta-bisect/\n"
+		"\n"
+		"Exit: 0 found; 2 undecided; 125 an end cannot boot; 128 bad input;\n"
 		"129 infrastructure; 130/143 interrupted.\n");
 }
 
@@ -106,7 +108,7 @@ static int boot_pos(const struct bopts *o, struct pos *p, size_t idx, unsigned i
 	int err;
 
 	snprintf(dir, sizeof(dir), "%s/%02zu-%s-%lu", o->out, idx, p->abi, p->boots + 1);
-	err = bisect_boot_version(&o->sel, p->abi, runs, dir, b);
+	err = bisect_boot(&o->sel, p->abi, NULL, runs, dir, b);
 	if (err)
 		return err;
 	p->boots++;
@@ -297,6 +299,17 @@ static int parse_prob(const char *opt, const char *s, double *out)
 	return 0;
 }
 
+static int parse_rate(const char *opt, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || !(v > 0 && v < 1))
+		return pr_err("%s: a failure rate between 0 and 1, not `%s`", opt, s), -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int cmd_bisect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -309,6 +322,9 @@ int cmd_bisect(int argc, char **argv)
 		{ "max-runs", required_argument, NULL, 'M' }, { "alpha", required_argument, NULL, 'A' },
 		{ "beta", required_argument, NULL, 'B' },   { "out", required_argument, NULL, 'o' },
 		{ "old", required_argument, NULL, 'g' },    { "new", required_argument, NULL, 'b' },
+		{ "tree", required_argument, NULL, 'R' },   { "fragments", required_argument, NULL, 'G' },
+		{ "log", required_argument, NULL, 'l' },    { "p-old", required_argument, NULL, 'P' },
+		{ "p-new", required_argument, NULL, 'Q' },
 		{ "env", required_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -324,6 +340,7 @@ int cmd_bisect(int argc, char **argv)
 	uint64_t t0 = monotonic_ms();
 	ssize_t len;
 	int opt, err = 0, rc;
+	bool run_verb = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -360,14 +377,47 @@ int cmd_bisect(int argc, char **argv)
 		case 'A': err = parse_prob("--alpha", optarg, &o.alpha); break;
 		case 'B': err = parse_prob("--beta", optarg, &o.beta); break;
 		case 'o': snprintf(o.out, sizeof(o.out), "%s", optarg); break;
+		case 'R': o.tree = optarg; break;
+		case 'G': o.fragments = optarg; break;
+		case 'l': o.log = optarg; break;
+		case 'P': err = parse_rate("--p-old", optarg, &o.p_old); break;
+		case 'Q': err = parse_rate("--p-new", optarg, &o.p_new); break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (err)
 		return EXIT_USAGE;
+	if (optind < argc && !strcmp(argv[optind], "run")) {
+		run_verb = true;
+		optind++;
+	}
 	if ((rc = cmd_no_more_args(argc, argv, optind, usage)) >= 0)
 		return rc;
+	o.argc = argc;
+	o.argv = argv;
+	if (run_verb) {
+		cleanup_buf struct buf gd = { 0 };
+		const char *gargv[] = { "git", "-C", o.tree ? o.tree : ".", "rev-parse", "--absolute-git-dir", NULL };
+
+		o.tree = o.tree ? o.tree : ".";
+		o.arch = arch_lookup(arch);
+		if (!o.arch || !o.sel.nitems)
+			return pr_err(!o.arch ? "unknown arch `%s`" : "nothing to run: give --suite or --test", arch),
+			       EXIT_USAGE;
+		o.sel.arch = o.arch->name;
+		if (!o.p_old && !o.p_new)
+			o.p_old = 0.01, o.p_new = 0.99;
+		/* Steps' files go under .git, never into the tree the
+		 * builds snapshot. */
+		if (!o.out[0]) {
+			if (run_command((char *const *)gargv, &gd) || !gd.data)
+				return pr_err("%s: not a git work tree", o.tree), EXIT_USAGE;
+			gd.data[strcspn(gd.data, "\n")] = '\0';
+			snprintf(o.out, sizeof(o.out), "%s/kta-bisect", gd.data);
+		}
+		return bisect_run(&o);
+	}
 	if (!o.old_v || !o.new_v)
 		return pr_err("--good and --bad are both needed"), usage(stderr), EXIT_USAGE;
 	if (!o.sel.nitems)
@@ -382,6 +432,18 @@ int cmd_bisect(int argc, char **argv)
 		return EXIT_INFRA;
 	if ((err = mkdir_p(o.out, 0755)))
 		return pr_err("cannot create `%s`: %s", o.out, strerror(-err)), EXIT_INFRA;
+	if (o.tree) {
+		char abs[PATH_MAX];
+
+		if (!realpath(o.tree, abs) || !(o.tree = strdup(abs)))
+			return pr_err("--tree %s: %s", o.tree, strerror(errno)), EXIT_USAGE;
+		if (!realpath(o.out, abs))
+			return EXIT_INFRA;
+		snprintf(o.out, sizeof(o.out), "%s", abs);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return bisect_tree(&o);
+	}
 
 	err = kernel_list(o.arch, NULL, o.sel.flavour, &av, &nav);
 	if (err)
