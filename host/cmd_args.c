@@ -63,3 +63,14 @@ int cmd_out_dir(const char *what, char *out, size_t n)
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	return (size_t)snprintf(out, n, "kta-out/%s-%s-%d", stamp, what, (int)getpid()) >= n ? -ENAMETOOLONG : 0;
 }
+
+int cmd_parse_prob(const char *opt, const char *s, double max, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || !(v > 0 && v < max))
+		return pr_err("%s: `%s` is not a number between 0 and %g", opt, s, max), -EINVAL;
+	*out = v;
+	return 0;
+}

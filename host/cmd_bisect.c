@@ -288,28 +288,6 @@ static int write_json(const struct bopts *o, const struct pos *v, size_t m, cons
 	return err;
 }
 
-static int parse_prob(const char *opt, const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end || !(v > 0 && v < 0.5))
-		return pr_err("%s: a probability between 0 and 0.5, not `%s`", opt, s), -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_rate(const char *opt, const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end || !(v > 0 && v < 1))
-		return pr_err("%s: a failure rate between 0 and 1, not `%s`", opt, s), -EINVAL;
-	*out = v;
-	return 0;
-}
-
 int cmd_bisect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -374,14 +352,14 @@ int cmd_bisect(int argc, char **argv)
 		case 'T': err = cmd_parse_uint("--timeout", optarg, &o.sel.timeout_s); break;
 		case '1': err = cmd_parse_uint("--first", optarg, &o.first); break;
 		case 'M': err = cmd_parse_uint("--max-runs", optarg, &o.max_runs); break;
-		case 'A': err = parse_prob("--alpha", optarg, &o.alpha); break;
-		case 'B': err = parse_prob("--beta", optarg, &o.beta); break;
+		case 'A': err = cmd_parse_prob("--alpha", optarg, 0.5, &o.alpha); break;
+		case 'B': err = cmd_parse_prob("--beta", optarg, 0.5, &o.beta); break;
 		case 'o': snprintf(o.out, sizeof(o.out), "%s", optarg); break;
 		case 'R': o.tree = optarg; break;
 		case 'G': o.fragments = optarg; break;
 		case 'l': o.log = optarg; break;
-		case 'P': err = parse_rate("--p-old", optarg, &o.p_old); break;
-		case 'Q': err = parse_rate("--p-new", optarg, &o.p_new); break;
+		case 'P': err = cmd_parse_prob("--p-old", optarg, 1, &o.p_old); break;
+		case 'Q': err = cmd_parse_prob("--p-new", optarg, 1, &o.p_new); break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}

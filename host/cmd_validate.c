@@ -83,17 +83,6 @@ static void usage(FILE *f)
 		"series applies nowhere; 128 bad input; 129 infrastructure; 130/143 interrupted.\n");
 }
 
-static int parse_prob(const char *opt, const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (!*s || *end || !(v > 0 && v < 0.5))
-		return pr_err("%s: `%s` is not a number between 0 and 0.5", opt, s), -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* Does the series change anything outside tools/ (the kernel itself)? */
 static int series_scope(struct vopts *o)
 {
@@ -710,8 +699,8 @@ int cmd_validate(int argc, char **argv)
 		case 1005: o.until_confident = true; break;
 		case 1006: err = cmd_parse_uint("--first", optarg, &o.first); break;
 		case 1007: err = cmd_parse_uint("--budget", optarg, &o.budget_s); break;
-		case 1008: err = parse_prob("--alpha", optarg, &o.rule.alpha); break;
-		case 1009: err = parse_prob("--margin", optarg, &o.rule.margin); break;
+		case 1008: err = cmd_parse_prob("--alpha", optarg, 0.5, &o.rule.alpha); break;
+		case 1009: err = cmd_parse_prob("--margin", optarg, 0.5, &o.rule.margin); break;
 		case 1010: o.stress = optarg; break;
 		case 1011: err = cmd_parse_uint("--iterations", optarg, &o.iterations); break;
 		case 1012: err = cmd_parse_uint("--timeout", optarg, &o.timeout_s); break;
