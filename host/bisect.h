@@ -30,6 +30,7 @@ struct bisect_boot {
 	char kernel[128];           /* the kernel the run says it booted */
 	unsigned long long wall_ms, boot_ms;
 	char why[256];              /* not booted, or no result: the log's last line */
+	char retried[256];          /* the first boot died before the agent: how */
 };
 
 /* Boot Debian's kernel abi (exact), or image when not NULL, with the

@@ -146,6 +146,9 @@ static int step_head(const struct bopts *o, const char *base, unsigned int measu
 				 bb.exit_code, bb.why);
 			return EXIT_BOOT_FAILED;
 		}
+		if (bb.retried[0])
+			snprintf(c->why, sizeof(c->why), "booted twice: the first boot died before the agent (%s)",
+				 bb.retried);
 		c->runs += bb.runs;
 		c->fails += bb.fails;
 		if (measure)

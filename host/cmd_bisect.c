@@ -120,6 +120,8 @@ static int boot_pos(const struct bopts *o, struct pos *p, size_t idx, unsigned i
 		pr_warn("%s: the run booted %s", p->abi, b->kernel);
 	if (!b->booted || (b->exit_code != EXIT_OK && b->exit_code != EXIT_TEST_FAILED))
 		snprintf(p->why, sizeof(p->why), "exit %d: %s", b->exit_code, b->why);
+	else if (b->retried[0])
+		snprintf(p->why, sizeof(p->why), "booted twice: the first boot died before the agent (%s)", b->retried);
 	return 0;
 }
 
@@ -136,7 +138,7 @@ static void print_step(const struct pos *p, size_t idx, size_t m)
 	printf("%-3zu %-28s %-13s %3lu/%-3lu %5lu %8.1f %8.1f%s\n", idx, p->abi, pstate_name[p->state], p->fails,
 	       p->runs, p->boots, (double)p->boot_ms / 1000, (double)p->wall_ms / 1000,
 	       idx == 0 ? "  (old end)" : idx == m ? "  (new end)" : "");
-	if (p->why[0] && (p->state == P_NOBOOT || p->state == P_UNDECIDED))
+	if (p->why[0])
 		printf("    %s\n", p->why);
 	fflush(stdout);
 }

@@ -54,6 +54,31 @@ check "line: names 7.2.9" test "$(first_new line)" = 7.2.9+deb13
 kta adj bisect --good 7.2.6 --bad 7.2.9 --test "$T" --out "$work/adj"
 check "adjacent: said so, and named" bash -c "grep -q 'nothing lies between them' '$work/adj.out' && grep -q '^# first bad version: 7.2.9' '$work/adj.out'"
 
+# A kernel that dies before the agent (as Debian's do, now and then, under
+# TCG) is booted once more, and the step says so. KTA_SELF puts a stand-in
+# in front of `kta run`: 7.2.9's first boot "panics".
+cat >"$work/flaky-boot" <<EOF
+#!/bin/sh
+json= prev=
+for a; do [ "\$prev" = --json ] && json=\$a; prev=\$a; done
+case "\$*" in
+*"--kernel-version 7.2.9+deb13 "*)
+	if [ ! -e "$work/boot-once" ]; then
+		: >"$work/boot-once"; mkdir -p "\${json%/*}"
+		echo '{"status": "kernel-failed-to-boot"}' >"\$json"
+		echo "Kernel panic - not syncing: injected"; exit 125
+	fi ;;
+esac
+exec "$PWD/$KTA" "\$@"
+EOF
+chmod +x "$work/flaky-boot"
+export KTA_SELF=$work/flaky-boot
+kta retry bisect --good 7.2.6 --bad 7.2.9 --test "$T" --out "$work/retry"
+unset KTA_SELF
+check "boot retry: 7.2.9 still named" test "$(first_new retry)" = 7.2.9+deb13
+check "boot retry: the step says it booted twice, and why" \
+	has "$work/retry.out" 'booted twice: the first boot died before the agent \(Kernel panic - not syncing: injected\)'
+
 # The behaviour the other way round: a fix bisected as a regression.
 kta swapped bisect --good 7.2.6 --bad 7.3.4 --test "$T" --env KTA_SIDE=old --out "$work/swapped"
 check "swapped behaviour: exit 128" rc_is swapped 128
