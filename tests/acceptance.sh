@@ -17,6 +17,10 @@
 #     series side by side (SELFTESTS_RUNS, default 3), Debian's 7.3.4 cloud
 #     kernel (what its config cannot run is skipped with the reason), and a
 #     series that does not apply (exit 125).
+#  5. kta bisect: over Debian's released kernels (x86_64 from 6.12.43,
+#     arm64 from 6.18.15, to 7.3.4: where the sockmap TCP stall went away),
+#     and over commits of a real 7.3.4 history (scripts/bisect-history.sh:
+#     the commit that reverts the UDP FIONREAD fix).
 # Prints TAP, the patch status table and the figures (build time, options,
 # image size, boot). A cold run takes two full kernel builds (~20 min each
 # on 2 cores).
@@ -203,6 +207,41 @@ debian_kernel() {
 	rc=$?
 	check "selftests: a series that does not apply to the tree exits 125 (got $rc)" [ "$rc" = 125 ]
 }
+
+# Release bisect over Debian's kernels: the sockmap TCP check phase
+# ("data stalled") fails on 6.12 to 7.2.6 and passes from 7.2.9 on.
+bisect_release() {
+	local a=$1 good=$2 max=$3 out=$art/bisect-$1 rc
+	echo "# $a: kta bisect --fix over Debian's kernels from $good to 7.3.4"
+	"$O/kta" bisect --fix --arch "$a" --good "$good" --bad 7.3.4 --suite sockmap:sockmap_tcp_single \
+		--iterations 10 --first 3 --out "$out" >"$out.out" 2>"$out.err"
+	rc=$?
+	sed 's/^/#   /' "$out.out"
+	check "bisect $a: exit 0 (got $rc)" [ "$rc" = 0 ]
+	check "bisect $a: the TCP stall went away in 7.2.9" grep -q '^# first version where it passes: 7\.2\.9+deb13' "$out.out"
+	check "bisect $a: at most $max boots" [ "$(sed -n 's/^# \([0-9]*\) boots,.*/\1/p' "$out.out")" -le "$max" ]
+}
+
+# Commit bisect on a real history (scripts/bisect-history.sh): the
+# commit that reverts the UDP FIONREAD fix, found with incremental builds.
+bisect_commits() {
+	local out=$art/bisect-commits tree rc
+	echo "# x86_64: kta bisect --tree over Debian's 7.3.4 with six commits on top"
+	tree=$(scripts/bisect-history.sh "$art/bisect-history") || { nok "bisect history: made"; return; }
+	"$O/kta" bisect --tree "$tree" --good v7.3.4-debian --bad main --suite 'sockmap:sockmap_udp_*' \
+		--iterations 10 --out "$out" >"$out.out" 2>"$out.err"
+	rc=$?
+	sed 's/^/#   /' "$out.out"
+	check "commit bisect: exit 0 (got $rc)" [ "$rc" = 0 ]
+	check "commit bisect: names the revert" \
+		grep -q '^# first bad commit: [0-9a-f]* Revert the UDP part of "bpf, sockmap: Fix FIONREAD for sockmap"' "$out.out"
+	check "commit bisect: the tree is back on main" [ "$(git -C "$tree" symbolic-ref --short HEAD)" = main ]
+	rm -rf "$tree"
+}
+
+bisect_release x86_64 6.12.43 8
+bisect_release arm64 6.18.15 7
+bisect_commits
 
 for a in ${SELFTESTS_ARCHES:-x86_64 arm64}; do
 	selftests "$a"
