@@ -43,7 +43,7 @@ struct bopts {
 	struct bisect_sel sel;
 	const struct arch_profile *arch;
 	const char *old_v, *new_v, *line;
-	bool fix;
+	bool fix, verify;
 	unsigned int first, max_runs;
 	double alpha, beta;
 	char out[4096];

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +55,9 @@ static void usage(FILE *f)
 		"                         `kta kernel list`\n"
 		"  --fix                  look for the first version where the failure went away\n"
 		"  --line X.Y             only versions of that stable line between the ends\n"
+		"  --no-verify            do not run the boundary's untested neighbours (run by\n"
+		"                         default: a result that is not monotonic in version order\n"
+		"                         is said so, exit 2, instead of naming a wrong version)\n"
 		"  --arch A, --flavour F  as kta run (default x86_64, the arch's cloud flavour)\n"
 		"  --suite NAME, --test PATH   what runs (as kta run; repeatable)\n"
 		"  --only GLOB            only tests whose names match count (the rest still run)\n"
@@ -75,7 +79,7 @@ static void usage(FILE *f)
 		"      (infrastructure: git bisect stops); each step appended to F (default\n"
 		"      .git/kta-bisect.jsonl), its files under .git/kta-bisect/\n"
 		"\n"
-		"Exit: 0 found; 2 undecided; 125 an end cannot boot; 128 bad input;\n"
+		"Exit: 0 found; 2 undecided or not monotonic; 125 an end cannot boot; 128 bad input;\n"
 		"129 infrastructure; 130/143 interrupted.\n");
 }
 
@@ -304,17 +308,17 @@ int cmd_bisect(int argc, char **argv)
 		{ "old", required_argument, NULL, 'g' },    { "new", required_argument, NULL, 'b' },
 		{ "tree", required_argument, NULL, 'R' },   { "fragments", required_argument, NULL, 'G' },
 		{ "log", required_argument, NULL, 'l' },    { "p-old", required_argument, NULL, 'P' },
-		{ "p-new", required_argument, NULL, 'Q' },
+		{ "p-new", required_argument, NULL, 'Q' },  { "no-verify", no_argument, NULL, 'V' },
 		{ "env", required_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bopts o = { .first = 5, .max_runs = 64, .alpha = 0.05, .beta = 0.05 };
+	struct bopts o = { .first = 5, .max_runs = 64, .alpha = 0.05, .beta = 0.05, .verify = true };
 	const char *arch = "x86_64";
 	struct kernel_avail *av = NULL;
 	struct pos *v = NULL;
 	double *post = NULL, p_old = 0, p_new = 0, conf = 0;
 	size_t nav = 0, m = 0, lo = 0, hi = 0;
-	bool decided = false;
+	bool decided = false, not_monotonic = false;
 	char self[PATH_MAX];
 	long io, in;
 	uint64_t t0 = monotonic_ms();
@@ -358,6 +362,7 @@ int cmd_bisect(int argc, char **argv)
 		case 'B': err = cmd_parse_prob("--beta", optarg, 0.5, &o.beta); break;
 		case 'o': snprintf(o.out, sizeof(o.out), "%s", optarg); break;
 		case 'R': o.tree = optarg; break;
+		case 'V': o.verify = false; break;
 		case 'G': o.fragments = optarg; break;
 		case 'l': o.log = optarg; break;
 		case 'P': err = cmd_parse_prob("--p-old", optarg, 1, &o.p_old); break;
@@ -514,6 +519,29 @@ int cmd_bisect(int argc, char **argv)
 		else if (v[probe].state == P_OLD)
 			lo = probe;
 	}
+	/* The boundary's neighbours: the version before the last old one
+	 * and the one after the first new one must agree with a monotonic
+	 * order. Versions are not a line (a fix can reach an old stable
+	 * line after a newer release had it), and this is where it shows;
+	 * the search has often run them already. */
+	if (!rc && hi - lo == 1 && o.verify) {
+		size_t nb[2] = { lo > 0 ? lo - 1 : SIZE_MAX, hi < m ? hi + 1 : SIZE_MAX };
+
+		for (int i = 0; i < 2 && !rc; i++) {
+			if (nb[i] == SIZE_MAX || v[nb[i]].state != P_UNTESTED)
+				continue;
+			err = judge(&o, &v[nb[i]], nb[i], p_old, p_new);
+			if (err == -EINTR || stop_sig)
+				rc = stop_sig == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+			else if (err)
+				rc = EXIT_INFRA;
+			else
+				print_step(&v[nb[i]], nb[i], m);
+		}
+		for (size_t i = 0; !rc && i <= m; i++)
+			if ((i < hi && v[i].state == P_NEW) || (i > lo && v[i].state == P_OLD))
+				not_monotonic = true;
+	}
 	if (!rc) {
 		cleanup_free unsigned long *n = calloc(m + 1, sizeof(*n)), *f = calloc(m + 1, sizeof(*f));
 		struct bisect_obs ob = { .m = m, .n = n, .f = f };
@@ -527,7 +555,9 @@ int cmd_bisect(int argc, char **argv)
 		bisect_posterior(&ob, p_old, p_new, post);
 		for (size_t b = lo + 1; b <= hi; b++)
 			conf += post[b];
-		if (hi - lo == 1)
+		if (hi - lo == 1 && not_monotonic)
+			printf("# the search stopped between %s and %s, but that is no answer:\n", v[lo].abi, v[hi].abi);
+		else if (hi - lo == 1)
 			printf("# first %s: %s (last as before: %s); posterior probability %.4f\n",
 			       o.fix ? "version where it passes" : "bad version", v[hi].abi, v[lo].abi, conf);
 		else
@@ -548,7 +578,14 @@ int cmd_bisect(int argc, char **argv)
 				       "monotonic in this order; --line %s bisects within one line\n",
 				       a, b, a, b, b, a, a);
 		}
-		rc = hi - lo == 1 ? EXIT_OK : 2;
+		if (not_monotonic) {
+			printf("# NOT MONOTONIC in version order: ");
+			for (size_t i = 0; i <= m; i++)
+				if ((i < hi && v[i].state == P_NEW) || (i > lo && v[i].state == P_OLD))
+					printf("%s behaves as the %s end; ", v[i].abi, v[i].state == P_NEW ? "new" : "old");
+			printf("no single first version explains the runs: bisect one stable line (--line)\n");
+		}
+		rc = hi - lo == 1 && !not_monotonic ? EXIT_OK : 2;
 		decided = true;
 	}
 report:

@@ -50,6 +50,14 @@ kta line bisect --good 6.18.15 --bad 7.2.9 --line 7.2 --test "$T" --out "$work/l
 check "line: 3 versions (6.18.15, 7.2.6, 7.2.9)" has "$work/line.out" '^# kta bisect .*: 3 versions from 6\.18\.15\+deb13'
 check "line: names 7.2.9" test "$(first_new line)" = 7.2.9+deb13
 
+# Not monotonic: failing from 7.2.12 on, and at 7.2.9. The boundary's
+# neighbours show it; no version is named.
+kta nonmono bisect --good 7.2.6 --bad 7.3.4 --test "$T" --env KTA_FROM=7.2.12 --env KTA_EXCEPT=7.2.9 \
+	--out "$work/nonmono"
+check "not monotonic: exit 2" rc_is nonmono 2
+check "not monotonic: said plainly, naming the version" \
+	has "$work/nonmono.out" '^# NOT MONOTONIC in version order: 7\.2\.9\+deb13 behaves as the new end'
+
 # Nothing between the ends.
 kta adj bisect --good 7.2.6 --bad 7.2.9 --test "$T" --out "$work/adj"
 check "adjacent: said so, and named" bash -c "grep -q 'nothing lies between them' '$work/adj.out' && grep -q '^# first bad version: 7.2.9' '$work/adj.out'"
