@@ -416,7 +416,7 @@ int bisect_tree(struct bopts *o)
 			return EXIT_INFRA;
 		printf("# git bisect run: each step's line below; the whole output in %s\n", outp);
 		fflush(stdout);
-		rc = spawn_run((char *const *)argv, &(struct spawn_opts){ .out_fd = fd }, NULL);
+		rc = bisect_child(argv, fd);
 		close(fd);
 		read_file(outp, &out, 16 << 20);
 	}

@@ -32,9 +32,7 @@ void bisect_stop(int sig)
 
 static int run_child(const char **argv, const char *log, const char *json, int mode)
 {
-	struct spawn_opts so = { .out_fd = -1 };
 	int fd = open(log, O_WRONLY | O_CREAT | mode | O_CLOEXEC, 0644), rc;
-	pid_t pid;
 
 	if (fd < 0)
 		return -errno;
@@ -44,12 +42,20 @@ static int run_child(const char **argv, const char *log, const char *json, int m
 	for (unsigned int i = 0; argv[i]; i++)
 		dprintf(fd, " %s", argv[i]);
 	dprintf(fd, "\n");
-	so.out_fd = fd;
 	unlink(json);
-	/* Its own group, so that a stop reaches it through bisect_stop()
-	 * and never the shell that started kta. */
-	so.new_pgrp = true;
-	rc = spawn_start((char *const *)argv, &so, &pid, NULL);
+	rc = bisect_child(argv, fd);
+	close(fd);
+	return rc;
+}
+
+int bisect_child(const char *const *argv, int out_fd)
+{
+	/* Its own group, so that a stop reaches it (and its QEMU) through
+	 * bisect_stop() and never the shell that started kta. */
+	struct spawn_opts so = { .out_fd = out_fd, .new_pgrp = true };
+	pid_t pid;
+	int rc = spawn_start((char *const *)argv, &so, &pid, NULL);
+
 	if (!rc) {
 		running = pid;
 		if (stopping)
@@ -57,7 +63,6 @@ static int run_child(const char **argv, const char *log, const char *json, int m
 		rc = spawn_wait(pid);
 		running = 0;
 	}
-	close(fd);
 	return rc;
 }
 

@@ -401,6 +401,8 @@ int cmd_bisect(int argc, char **argv)
 			gd.data[strcspn(gd.data, "\n")] = '\0';
 			snprintf(o.out, sizeof(o.out), "%s/kta-bisect", gd.data);
 		}
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
 		return bisect_run(&o);
 	}
 	if (!o.old_v || !o.new_v)
