@@ -350,7 +350,10 @@ int bisect_tree(struct bopts *o)
 		cleanup_free char *outp = path_join(o->out, "git-bisect-run.log");
 		int fd;
 
-		git(o->tree, NULL, "bisect", "reset", NULL, NULL, NULL);
+		/* Back where the user was first: git bisect remembers it, so
+		 * that `git bisect reset` after a stop returns there. */
+		if (head.data && head.len && git(o->tree, NULL, "checkout", "-q", head.data, NULL, NULL))
+			return pr_err("cannot check out %s again in %s", head.data, o->tree), EXIT_INFRA;
 		if (git(o->tree, &out, "bisect", "start", bad, good, NULL)) {
 			pr_err("git bisect start: %s", out.data ? out.data : "failed");
 			return EXIT_INFRA;
