@@ -302,6 +302,17 @@ int bisect_tree(struct bopts *o)
 	snprintf(bad, sizeof(bad), "%s", bd.data);
 	if (git(o->tree, NULL, "merge-base", "--is-ancestor", good, bad, NULL))
 		return pr_err("--good %.12s is not an ancestor of --bad %.12s: swapped?", good, bad), EXIT_USAGE;
+	{
+		cleanup_buf struct buf bs = { 0 };
+		char abs[PATH_MAX];
+
+		if (!git(o->tree, &bs, "rev-parse", "--git-path", "BISECT_START", NULL, NULL) && bs.data &&
+		    snprintf(abs, sizeof(abs), "%s/%s", bs.data[0] == '/' ? "" : o->tree, bs.data) > 0 &&
+		    path_exists(bs.data[0] == '/' ? bs.data : abs))
+			return pr_err("a git bisect is in progress in %s: `git -C %s bisect reset` first (or "
+				      "`git bisect log` to see it)", o->tree, o->tree),
+			       EXIT_USAGE;
+	}
 	if (git(o->tree, &b, "status", "--porcelain", "--untracked-files=no", NULL, NULL) || (b.data && b.len))
 		return pr_err("%s has uncommitted changes: git bisect would check out over them", o->tree), EXIT_USAGE;
 	/* Where the tree was: its branch, or its commit when detached. */
