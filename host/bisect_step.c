@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "results.h"
+#include "runchild.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -64,16 +65,6 @@ int bisect_child(const char *const *argv, int out_fd)
 		running = 0;
 	}
 	return rc;
-}
-
-static bool boot_failed(const char *json)
-{
-	json_error_t jerr;
-	json_t *root = path_exists(json) ? json_load_file(json, 0, &jerr) : NULL;
-	bool yes = root && !strcmp(json_string_value(json_object_get(root, "status")) ?: "", "kernel-failed-to-boot");
-
-	json_decref(root);
-	return yes;
 }
 
 /* "name#7" -> 7, the name cut at '#'; 1 for a name without a round. */
@@ -138,23 +129,6 @@ static int read_rounds(const char *path, const struct bisect_sel *s, unsigned in
 	return 0;
 }
 
-static void last_line(const char *log, char *out, size_t n)
-{
-	cleanup_buf struct buf b = { 0 };
-	const char *p;
-	size_t len;
-
-	out[0] = '\0';
-	if (read_file(log, &b, 8 << 20) || !b.len)
-		return;
-	len = b.len;
-	while (len && (b.data[len - 1] == '\n' || b.data[len - 1] == ' '))
-		len--;
-	for (p = b.data + len; p > b.data && p[-1] != '\n'; p--)
-		;
-	snprintf(out, n, "%.*s", (int)(b.data + len - p), p);
-}
-
 int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, unsigned int runs, const char *dir,
 		struct bisect_boot *out)
 {
@@ -213,8 +187,8 @@ int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, 
 	 * kernels panic now and then under TCG before init ("Fatal
 	 * exception in interrupt"). One more boot, said in the step's log
 	 * and its line, so that a flake does not skip a version. */
-	if (rc == EXIT_BOOT_FAILED && boot_failed(json) && !stopping) {
-		last_line(log, out->retried, sizeof(out->retried));
+	if (rc == EXIT_BOOT_FAILED && runchild_boot_failed(json) && !stopping) {
+		runchild_log_tail(log, 1, out->retried, sizeof(out->retried));
 		rc = run_child(argv, log, json, O_APPEND);
 	}
 	out->wall_ms = monotonic_ms() - t0;
@@ -226,6 +200,6 @@ int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, 
 	if ((rc == EXIT_OK || rc == EXIT_TEST_FAILED) && path_exists(json) && read_rounds(json, s, runs, out) == 0)
 		return 0;
 	out->runs = out->fails = out->skips = 0;
-	last_line(log, out->why, sizeof(out->why));
+	runchild_log_tail(log, 1, out->why, sizeof(out->why));
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "results.h"
+#include "runchild.h"
 #include "spawn.h"
 
 int validate_cells(const struct vopts *o, struct vcell **cells, unsigned int *n)
@@ -46,31 +47,6 @@ int validate_cells(const struct vopts *o, struct vcell **cells, unsigned int *n)
 }
 
 /* The tail of a log, for a reason: its last non-empty lines. */
-static void log_tail(const char *path, char *out, size_t n)
-{
-	cleanup_buf struct buf b = { 0 };
-	const char *p;
-	int lines = 0;
-
-	out[0] = '\0';
-	if (read_file(path, &b, 8 << 20) || !b.len)
-		return;
-	p = b.data + b.len;
-	while (p > b.data && (p[-1] == '\n' || p[-1] == ' '))
-		p--;
-	while (p > b.data && lines < 3) {
-		p--;
-		if (*p == '\n')
-			lines++;
-	}
-	if (*p == '\n')
-		p++;
-	snprintf(out, n, "%s", p);
-	for (char *q = out; *q; q++)
-		if (*q == '\n')
-			*q = ' ';
-}
-
 static void add(char **argv, unsigned int *n, const char *a)
 {
 	if (*n < 62)
@@ -266,19 +242,6 @@ static void read_tests_id(const char *art, bool selftests, struct vresult *r)
 	json_decref(root);
 }
 
-/* Did the run end with the kernel never reaching the agent? Its report
- * says so; exit 125 alone does not (a selftests build that fails, or a
- * series that does not apply, exits 125 too, before any boot). */
-static bool boot_failed(const char *json)
-{
-	json_error_t jerr;
-	json_t *root = path_exists(json) ? json_load_file(json, 0, &jerr) : NULL;
-	bool yes = root && !strcmp(json_string_value(json_object_get(root, "status")) ?: "", "kernel-failed-to-boot");
-
-	json_decref(root);
-	return yes;
-}
-
 /* The kernel that ran, and when the guest's agent came up. */
 static int read_identity(const char *path, struct vresult *r)
 {
@@ -386,7 +349,7 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 			snprintf(r->status, sizeof(r->status), "%s",
 				 rc == EXIT_BOOT_FAILED ? "not-run"
 				 : rc == EXIT_INTERRUPTED || rc == EXIT_TERMINATED ? "interrupted" : "infra");
-			log_tail(log, r->reason, sizeof(r->reason));
+			runchild_log_tail(log, 3, r->reason, sizeof(r->reason));
 			r->wall_ms = r->build_ms = monotonic_ms() - t0;
 			return vresult_write(res, r) ?: 0;
 		}
@@ -453,10 +416,10 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 	 * makes booting flaky still shows. */
 	unlink(json);
 	rc = child(argv, log);
-	if (rc == EXIT_BOOT_FAILED && boot_failed(json)) {
+	if (rc == EXIT_BOOT_FAILED && runchild_boot_failed(json)) {
 		char tail[400];
 
-		log_tail(log, tail, sizeof(tail));
+		runchild_log_tail(log, 3, tail, sizeof(tail));
 		snprintf(r->retried, sizeof(r->retried), "%s", tail);
 		pr_warn("cell %u (%s %s): the kernel did not reach the agent; booting it once more", c->index,
 			c->arch->name, vside_name(c->side));
@@ -479,10 +442,10 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 		}
 	} else {
 		snprintf(r->status, sizeof(r->status), "%s",
-			 rc == EXIT_BOOT_FAILED && boot_failed(json) ? "boot-failed"
+			 rc == EXIT_BOOT_FAILED && runchild_boot_failed(json) ? "boot-failed"
 			 : rc == EXIT_BOOT_FAILED ? "not-run"
 			 : rc == EXIT_INTERRUPTED || rc == EXIT_TERMINATED ? "interrupted" : "infra");
-		log_tail(log, r->reason, sizeof(r->reason));
+		runchild_log_tail(log, 3, r->reason, sizeof(r->reason));
 	}
 	return vresult_write(res, r);
 }
