@@ -255,8 +255,8 @@ static size_t next_probe(const struct pos *v, size_t lo, size_t hi)
 }
 
 static int write_json(const struct bopts *o, const struct pos *v, size_t m, const double *post, size_t lo,
-		      size_t hi, double conf, double p_old, double p_new, unsigned long long wall_ms, int argc,
-		      char **argv)
+		      size_t hi, bool monotonic, double conf, double p_old, double p_new, unsigned long long wall_ms,
+		      int argc, char **argv)
 {
 	cleanup_free char *path = path_join(o->out, "bisect.json");
 	json_t *root = json_object(), *steps = json_array(), *cmd = json_array();
@@ -283,7 +283,8 @@ static int write_json(const struct bopts *o, const struct pos *v, size_t m, cons
 	json_object_set_new(root, "mode", json_string(o->fix ? "fix" : "regression"));
 	json_object_set_new(root, "versions", steps);
 	json_object_set_new(root, "last_old", json_string(v[lo].abi));
-	json_object_set_new(root, "first_new", json_string(hi - lo == 1 ? v[hi].abi : ""));
+	json_object_set_new(root, "first_new", json_string(hi - lo == 1 && monotonic ? v[hi].abi : ""));
+	json_object_set_new(root, "monotonic", json_boolean(monotonic));
 	json_object_set_new(root, "candidates", json_pack("[s,s]", v[lo + 1 <= hi ? lo + 1 : hi].abi, v[hi].abi));
 	json_object_set_new(root, "confidence", json_real(conf));
 	json_object_set_new(root, "rate_old", json_real(p_old));
@@ -604,8 +605,8 @@ report:
 				if (v[i].boots)
 					print_step(&v[i], i, m);
 		}
-		if (write_json(&o, v, m, decided ? post : NULL, lo, hi, conf, p_old, p_new, monotonic_ms() - t0,
-			       argc, argv))
+		if (write_json(&o, v, m, decided ? post : NULL, lo, hi, !not_monotonic, conf, p_old, p_new,
+			       monotonic_ms() - t0, argc, argv))
 			pr_warn("cannot write %s/bisect.json", o.out);
 	}
 	free(v);

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the host's parsers with libFuzzer (clang).
 #   make fuzz                 each target for FUZZ_SECONDS (default 60)
+#   make fuzz FUZZ_RUNS=N     each target for N executions instead (a campaign:
+#                             10000000), its libFuzzer summary kept in
+#                             build/fuzz-lf/<target>.log
 # New crashers land in build/fuzz-crashes/; add interesting inputs to
 # fuzz/corpus/<target>/ so `make check` replays them.
 set -euo pipefail
@@ -33,7 +36,16 @@ for src in "$@"; do
 	"$cc" -g -O1 -D_GNU_SOURCE -Ihost -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "$src" "$O/fuzz-lf/libhost.a" \
 		-lm -ljansson -o "$O/fuzz-lf/$t"
 	mkdir -p "$O/fuzz-lf/$t.corpus"
-	echo "fuzz: $t for ${secs}s"
-	"$O/fuzz-lf/$t" -max_total_time="$secs" -artifact_prefix="$O/fuzz-crashes/$t-" \
-		"$O/fuzz-lf/$t.corpus" "fuzz/corpus/$t"
+	if [ -n "${FUZZ_RUNS:-}" ]; then
+		limit=(-runs="$FUZZ_RUNS")
+		echo "fuzz: $t for $FUZZ_RUNS executions"
+	else
+		limit=(-max_total_time="$secs")
+		echo "fuzz: $t for ${secs}s"
+	fi
+	start=$(date +%s)
+	"$O/fuzz-lf/$t" "${limit[@]}" -artifact_prefix="$O/fuzz-crashes/$t-" \
+		"$O/fuzz-lf/$t.corpus" "fuzz/corpus/$t" 2>"$O/fuzz-lf/$t.log" || { tail -40 "$O/fuzz-lf/$t.log"; exit 1; }
+	echo "fuzz: $t: $(grep -E '^Done [0-9]+ runs' "$O/fuzz-lf/$t.log" || tail -1 "$O/fuzz-lf/$t.log")," \
+		"$(($(date +%s) - start)) s wall, corpus $(ls "$O/fuzz-lf/$t.corpus" | wc -l) inputs"
 done

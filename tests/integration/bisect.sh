@@ -57,6 +57,7 @@ kta nonmono bisect --good 7.2.6 --bad 7.3.4 --test "$T" --env KTA_FROM=7.2.12 --
 check "not monotonic: exit 2" rc_is nonmono 2
 check "not monotonic: said plainly, naming the version" \
 	has "$work/nonmono.out" '^# NOT MONOTONIC in version order: 7\.2\.9\+deb13 behaves as the new end'
+check "not monotonic: bisect.json names no version" test -z "$(first_new nonmono)"
 
 # Nothing between the ends.
 kta adj bisect --good 7.2.6 --bad 7.2.9 --test "$T" --out "$work/adj"
