@@ -74,6 +74,34 @@ static void append_line(const char *log, const char *line)
 	}
 }
 
+/* 1 (why in out) when a --suite NAME[:GLOB] is not built beside kta for
+ * the cell's arch; a path is kta run's to check. */
+static int suites_built(const struct vopts *o, const struct vcell *c, char *out, size_t n)
+{
+	char dir[PATH_MAX];
+	int err = self_dir(dir, sizeof(dir));
+
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < o->nitems; i++) {
+		const char *it = o->items[i];
+		size_t len = strcspn(it, ":");
+		cleanup_free char *m = NULL;
+
+		if (strchr(it, '/') || path_exists(it))
+			continue;
+		m = xasprintf("%s/%s/suites/%.*s/suite.txt", dir, c->arch->name, (int)len, it);
+		if (!m)
+			return -ENOMEM;
+		if (!path_exists(m)) {
+			snprintf(out, n, "the %.*s suite is not built for %s (no %s): run `make guests-all`, or "
+				 "`make ARCH=%s`", (int)len, it, c->arch->name, m, c->arch->name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Run argv with its output appended to log; the exit status. */
 static int child(char **argv, const char *log)
 {
@@ -340,6 +368,16 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 	/* The kernel: suites boot kta's minimal build; the selftests, the
 	 * side's selftests kernel (built by `kta run` itself), or the
 	 * series' when the series leaves the kernel alone. */
+	/* The suites must be built for this arch before a kernel build of
+	 * tens of minutes makes the omission expensive. */
+	if (o->kind == 's' && (err = suites_built(o, c, r->reason, sizeof(r->reason)))) {
+		if (err < 0)
+			return err;
+		snprintf(r->status, sizeof(r->status), "infra");
+		r->exit_code = EXIT_USAGE;
+		pr_err("cell %u: %s", c->index, r->reason);
+		return vresult_write(res, r) ?: 0;
+	}
 	if (!o->kernel_version && (o->kind != 'S' || !o->series_kernel)) {
 		rc = build_kernel(o, c, dir, log, image, sizeof(image));
 		if (rc < 0)

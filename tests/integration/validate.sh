@@ -162,6 +162,11 @@ check "boot retry: a cell that fails twice is not run" \
 	has "$work/boot.out" '^x86_64 after shard 0: boot-failed: .*injected'
 check "boot retry: booted twice, not more" test "$(grep -c cell-1 "$work/boots")" = 2
 
+# A suite not built for an arch: said at once, before any kernel build.
+kta nosuite validate --patches "$SERIES" --kernel-version 7.3 --suite nosuch --runs 1 --out "$work/nosuite"
+check "a suite not built: each cell says so, nothing booted" \
+	bash -c "grep -q 'the nosuch suite is not built for x86_64' '$work/nosuite.err' && ! ls '$work'/nosuite/cell-*/run >/dev/null 2>&1"
+
 # Bad input: one clear error, nothing run.
 kta nopatch validate --selftests leaky --kernel-version 7.3
 check "no --patches: exit 128" rc_is nopatch 128
