@@ -33,6 +33,11 @@ struct bisect_boot {
 	char retried[256];          /* the first boot died before the agent: how */
 };
 
+/* Append the selection's kta run options (--iterations, --timeout,
+ * --env, --suite/--test) to argv at k, numbers kept in num; the new k.
+ * One list for a step's `kta run` and for `kta bisect run`. */
+unsigned int bisect_sel_args(const struct bisect_sel *s, char num[2][16], const char **argv, unsigned int k);
+
 /* Boot Debian's kernel abi (exact), or image when not NULL, with the
  * selection runs times, in dir. */
 int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, unsigned int runs, const char *dir,

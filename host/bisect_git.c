@@ -357,6 +357,7 @@ int bisect_tree(struct bopts *o)
 	 * end", whichever way the behaviour went. */
 	{
 		const char *argv[96];
+		char num[2][16];
 		unsigned int k = 0;
 		cleanup_free char *outp = path_join(o->out, "git-bisect-run.log");
 		int fd;
@@ -404,25 +405,11 @@ int bisect_tree(struct bopts *o)
 			argv[k++] = "--fragments";
 			argv[k++] = o->fragments;
 		}
-		for (unsigned int i = 0; i < o->sel.nenv; i++) {
-			argv[k++] = "--env";
-			argv[k++] = o->sel.env[i];
-		}
-		if (o->sel.iterations) {
-			static char it[16];
-
-			snprintf(it, sizeof(it), "%u", o->sel.iterations);
-			argv[k++] = "--iterations";
-			argv[k++] = it;
-		}
 		if (o->sel.only) {
 			argv[k++] = "--only";
 			argv[k++] = o->sel.only;
 		}
-		for (unsigned int i = 0; i < o->sel.nitems; i++) {
-			argv[k++] = o->sel.kind[i] == 's' ? "--suite" : "--test";
-			argv[k++] = o->sel.items[i];
-		}
+		k = bisect_sel_args(&o->sel, num, argv, k);
 		argv[k] = NULL;
 		buf_free(&out);
 		fd = outp ? open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;

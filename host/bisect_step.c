@@ -129,12 +129,35 @@ static int read_rounds(const char *path, const struct bisect_sel *s, unsigned in
 	return 0;
 }
 
+unsigned int bisect_sel_args(const struct bisect_sel *s, char num[2][16], const char **argv, unsigned int k)
+{
+	if (s->iterations) {
+		snprintf(num[0], 16, "%u", s->iterations);
+		argv[k++] = "--iterations";
+		argv[k++] = num[0];
+	}
+	if (s->timeout_s) {
+		snprintf(num[1], 16, "%u", s->timeout_s);
+		argv[k++] = "--timeout";
+		argv[k++] = num[1];
+	}
+	for (unsigned int i = 0; i < s->nenv; i++) {
+		argv[k++] = "--env";
+		argv[k++] = s->env[i];
+	}
+	for (unsigned int i = 0; i < s->nitems; i++) {
+		argv[k++] = s->kind[i] == 's' ? "--suite" : "--test";
+		argv[k++] = s->items[i];
+	}
+	return k;
+}
+
 int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, unsigned int runs, const char *dir,
 		struct bisect_boot *out)
 {
 	cleanup_free char *log = path_join(dir, "run.log"), *json = path_join(dir, "results.json"),
 			  *art = path_join(dir, "run");
-	char nruns[16], iters[16], tmo[16];
+	char nruns[16], num[2][16];
 	const char *argv[96];
 	unsigned int k = 0;
 	uint64_t t0 = monotonic_ms();
@@ -163,24 +186,7 @@ int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, 
 	argv[k++] = art;
 	argv[k++] = "--json";
 	argv[k++] = json;
-	if (s->iterations) {
-		snprintf(iters, sizeof(iters), "%u", s->iterations);
-		argv[k++] = "--iterations";
-		argv[k++] = iters;
-	}
-	if (s->timeout_s) {
-		snprintf(tmo, sizeof(tmo), "%u", s->timeout_s);
-		argv[k++] = "--timeout";
-		argv[k++] = tmo;
-	}
-	for (unsigned int i = 0; i < s->nenv; i++) {
-		argv[k++] = "--env";
-		argv[k++] = s->env[i];
-	}
-	for (unsigned int i = 0; i < s->nitems; i++) {
-		argv[k++] = s->kind[i] == 's' ? "--suite" : "--test";
-		argv[k++] = s->items[i];
-	}
+	k = bisect_sel_args(s, num, argv, k);
 	argv[k] = NULL;
 	rc = run_child(argv, log, json, O_TRUNC);
 	/* A kernel that died before the agent's hello ran nothing: Debian's
