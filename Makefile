@@ -139,6 +139,15 @@ $(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
 	$(if $(Q),@echo "  LD-SAN  $@")
 	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
+# `kta run --image`'s window into disk images (host/image/, docs/image.md):
+# the only program that links libguestfs, so kta and runs without --image
+# never load it.
+GUESTFS := $(O)/kta-guestfs
+$(GUESTFS): host/image/kta-guestfs.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -o $@ $< -lguestfs
+
 # The agent is PID 1 in the guest: static, no loader, no libc on the rootfs.
 $(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h host/tprogs.h
 	@mkdir -p $(dir $@)

@@ -7,8 +7,13 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-static const char *const virtio_pci_modules[] = { "virtio_pci", "virtio_console", NULL };
-static const char *const virtio_pci_builtin[] = { "CONFIG_VIRTIO_PCI", "CONFIG_VIRTIO_CONSOLE", NULL };
+/* virtio_blk: a --image run's root and the selftests' payload disk;
+ * Debian's cloud kernels build it as a module. A run without a disk
+ * leaves it out of the initramfs (disk_modules). */
+static const char *const virtio_pci_modules[] = { "virtio_pci", "virtio_console", "virtio_blk", NULL };
+static const char *const virtio_pci_builtin[] = { "CONFIG_VIRTIO_PCI", "CONFIG_VIRTIO_CONSOLE",
+						  "CONFIG_VIRTIO_BLK", NULL };
+static const char *const virtio_blk_modules[] = { "virtio_blk", NULL };
 
 static const struct arch_profile arches[] = {
 	{
@@ -42,6 +47,7 @@ static const struct arch_profile arches[] = {
 		.qemu_package = "qemu-system-x86",
 		.cross_packages = "gcc-x86-64-linux-gnu libc6-dev-amd64-cross",
 		.guest_modules = virtio_pci_modules,
+		.disk_modules = virtio_blk_modules,
 		.builtin_symbols = virtio_pci_builtin,
 	},
 	{
@@ -81,6 +87,7 @@ static const struct arch_profile arches[] = {
 		.qemu_package = "qemu-system-arm",
 		.cross_packages = "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
 		.guest_modules = virtio_pci_modules,
+		.disk_modules = virtio_blk_modules,
 		.builtin_symbols = virtio_pci_builtin,
 	},
 	{
@@ -123,6 +130,7 @@ static const struct arch_profile arches[] = {
 		.qemu_package = "qemu-system-misc",
 		.cross_packages = "gcc-riscv64-linux-gnu libc6-dev-riscv64-cross",
 		.guest_modules = virtio_pci_modules,
+		.disk_modules = virtio_blk_modules,
 		.builtin_symbols = virtio_pci_builtin,
 	},
 	{
@@ -157,6 +165,7 @@ static const struct arch_profile arches[] = {
 		.qemu_package = "qemu-system-misc",
 		.cross_packages = "gcc-s390x-linux-gnu libc6-dev-s390x-cross",
 		.guest_modules = virtio_pci_modules,
+		.disk_modules = virtio_blk_modules,
 		.builtin_symbols = virtio_pci_builtin,
 	},
 	{
@@ -193,6 +202,7 @@ static const struct arch_profile arches[] = {
 		.qemu_package = "qemu-system-ppc",
 		.cross_packages = "gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross",
 		.guest_modules = virtio_pci_modules,
+		.disk_modules = virtio_blk_modules,
 		.builtin_symbols = virtio_pci_builtin,
 	},
 };

@@ -69,6 +69,8 @@ struct arch_profile {
 	const char *const *guest_modules;
 	/* Kconfig symbols that make guest_modules unnecessary when all are =y. */
 	const char *const *builtin_symbols;
+	/* Those of guest_modules only a run with a disk loads. */
+	const char *const *disk_modules;
 };
 
 const struct arch_profile *arch_lookup(const char *name);

@@ -4,12 +4,14 @@
 #include "accel.h"
 #include "cmd.h"
 #include "exe.h"
+#include "image.h"
 #include "initramfs.h"
 #include "kernel.h"
 #include "ktap.h"
 #include "libs.h"
 #include "log.h"
 #include "matrix.h"
+#include "modules.h"
 #include "report.h"
 #include "run_selftests.h"
 #include "suite.h"
@@ -64,6 +66,11 @@ struct run_opts {
 	const char *cpu;        /* --cpu MODEL */
 	char stress_plan[128];  /* its plan line's words */
 	char stress_append[64]; /* its kernel arguments */
+	/* --image: a user's disk image as the tests' root (image.h). */
+	const char *image;
+	bool keep_overlay;
+	const char *pulls[16];  /* --pull PATH, besides IMAGE_OUT_DIR */
+	unsigned int npulls;
 	/* --selftests: the kernel's own BPF selftests (run_selftests.h). */
 	struct st_run_opts st;
 };
@@ -96,6 +103,13 @@ static void usage(FILE *f)
 		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
 		"  --append ARGS         extra kernel command-line arguments\n"
 		"  --fault MODE          agent fault injection (garbage, badcrc, truncate, noend, dropline)\n"
+		"  --image DISK          run the tests in this disk image's userspace (qcow2, raw, ...;\n"
+		"                        docs/image.md): libguestfs finds its root, the guest writes a\n"
+		"                        copy-on-write overlay (the image is never written), and what\n"
+		"                        tests leave in $KTA_OUT (" IMAGE_OUT_DIR ") is pulled into\n"
+		"                        <artifacts>/image-files/ after the run, even after a panic\n"
+		"  --pull PATH           also pull PATH (a file or directory of the image) after the run\n"
+		"  --keep-overlay        keep <artifacts>/overlay.qcow2 (the guest's writes)\n"
 		"  --stress SPEC         load that makes timing races show, recorded in the report:\n"
 		"                        hogs=N (busy loops in the guest during every test), nice=K\n"
 		"                        (theirs, -20..19, default 0), mem=MB (memory kept in use),\n"
@@ -222,6 +236,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "selftests-toolchain", required_argument, NULL, 1012 },
 		{ "selftests-ci", no_argument, NULL, 1013 },
 		{ "cpu", required_argument, NULL, 1014 },
+		{ "image", required_argument, NULL, 1015 },
+		{ "keep-overlay", no_argument, NULL, 1016 },
+		{ "pull", required_argument, NULL, 1017 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -284,6 +301,17 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 1010: err = cmd_parse_uint("--subtimeout", optarg, &o->st.subtimeout_s); break;
 		case 1013: o->st.ci_output = true; break;
 		case 1014: o->cpu = optarg; break;
+		case 1015: o->image = optarg; break;
+		case 1016: o->keep_overlay = true; break;
+		case 1017:
+			if (optarg[0] != '/' || strstr(optarg, "..") || o->npulls == ARRAY_SIZE(o->pulls)) {
+				pr_err("--pull `%s`: want an absolute path in the image, without `..` (at most %zu)",
+				       optarg, ARRAY_SIZE(o->pulls));
+				err = -EINVAL;
+			} else {
+				o->pulls[o->npulls++] = optarg;
+			}
+			break;
 		case 1012:
 			if (strcmp(optarg, "root") && strcmp(optarg, "host")) {
 				pr_err("--selftests-toolchain: root or host, not `%s`", optarg);
@@ -343,6 +371,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		pr_err("--compare-patches, --selftests-args, --tree, --patches and --asan go with --selftests");
 		err = -EINVAL;
 	}
+	if (!err && !o->image && (o->keep_overlay || o->npulls)) {
+		pr_err("--keep-overlay and --pull go with --image");
+		err = -EINVAL;
+	}
+	/* An image is one architecture's; test_progs brings its own root. */
+	if (!err && o->image && (o->arch_list || o->st.select)) {
+		pr_err("--image runs one architecture's tests: not with an --arch list or --selftests");
+		err = -EINVAL;
+	}
 	if (!err && o->fault && strcmp(o->fault, "garbage") && strcmp(o->fault, "badcrc") &&
 	    strcmp(o->fault, "truncate") && strcmp(o->fault, "noend") && strcmp(o->fault, "dropline")) {
 		pr_err("--fault: unknown mode `%s` (garbage, badcrc, truncate, noend, dropline)", o->fault);
@@ -398,9 +435,14 @@ static const char *unsupported(const struct run_opts *o, const struct test_spec 
 }
 
 static int build_plan(const struct run_opts *o, const struct kernel *k, struct run_result *res,
-		      struct buf *plan, struct st_run *st)
+		      struct buf *plan, struct st_run *st, const struct image *img)
 {
 	buf_printf(plan, "# kta plan v1\n");
+	if (img) {
+		buf_printf(plan, "image %s %s %s %s\n", img->guest_dev, img->fstype, IMAGE_GUEST_ROOT,
+			   IMAGE_OUT_DIR);
+		buf_printf(plan, "env KTA_OUT=%s\n", IMAGE_OUT_DIR);
+	}
 	if (o->stress_plan[0])
 		buf_printf(plan, "%s\n", o->stress_plan);
 	for (unsigned int i = 0; i < o->nenvs; i++)
@@ -445,6 +487,9 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 			continue;
 		}
 		ktap_sanitize_name(base_name(sp->path), bin, sizeof(bin));
+		/* In the image's root, /kta is the initramfs's, bound in. */
+		if (img)
+			buf_printf(plan, "topt root=%s\n", IMAGE_GUEST_ROOT);
 		buf_printf(plan, "test %u %s /kta/tests/%s", t->timeout_s, t->name, bin);
 		for (unsigned int j = 0; j < sp->nargs; j++)
 			buf_printf(plan, " %s", sp->args[j]);
@@ -457,8 +502,20 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 	return 0;
 }
 
-static int build_initramfs(const struct run_opts *o, const struct kernel *k,
-			   const struct buf *plan, const char *cache, char *out, size_t n, const struct st_run *st)
+/* A module only a run with a disk needs (arch.h's disk_modules). */
+static bool disk_module(const struct arch_profile *arch, const char *path)
+{
+	char name[64];
+
+	module_name_normalise(base_name(path), name, sizeof(name));
+	for (size_t i = 0; arch->disk_modules && arch->disk_modules[i]; i++)
+		if (!strcmp(name, arch->disk_modules[i]))
+			return true;
+	return false;
+}
+
+static int build_initramfs(const struct run_opts *o, const struct kernel *k, const struct buf *plan,
+			   const char *cache, char *out, size_t n, const struct st_run *st, bool disks)
 {
 	struct initramfs fs = { 0 };
 	struct libset libs = { 0 };
@@ -484,9 +541,11 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 	err = err ?: initramfs_add_file(&fs, "/bin/busybox", busybox, 0755);
 	for (size_t i = 0; !err && i < k->nr_modules; i++) {
 		const char *base = strrchr(k->modules[i], '/');
-		cleanup_free char *dest = xasprintf("/lib/modules/kta/%s",
-						    base ? base + 1 : k->modules[i]);
+		cleanup_free char *dest = NULL;
 
+		if (!disks && disk_module(o->arch, k->modules[i]))
+			continue;
+		dest = xasprintf("/lib/modules/kta/%s", base ? base + 1 : k->modules[i]);
 		err = dest ? initramfs_add_file(&fs, dest, k->modules[i], 0644) : -ENOMEM;
 		if (!err)
 			buf_printf(&modlist, "%s\n", dest);
@@ -527,7 +586,9 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k,
 		ktap_sanitize_name(base_name(path), name, sizeof(name));
 		dest = xasprintf("/kta/tests/%s", name);
 		err = dest ? initramfs_add_file(&fs, dest, path, 0755) : -ENOMEM;
-		err = err ?: libs_add(&fs, &libs, o->arch, path);
+		/* In an image, a dynamic test uses the image's libraries. */
+		if (!o->image)
+			err = err ?: libs_add(&fs, &libs, o->arch, path);
 	}
 	if (!err && k->config[0])
 		err = initramfs_add_file(&fs, "/kta/kernel.config", k->config, 0644);
@@ -549,6 +610,44 @@ static int write_kernel_info(const char *dir, const struct kernel *k, const char
 	buf_printf(&b, "image=%s\nversion=%s\nsha256=%s\nsource=%s\nguest_uname=%s\ninitramfs=%s\n",
 		   k->image, k->version, k->sha256, k->source, r->guest_kernel, initrd);
 	return path ? write_file_atomic(path, b.data, b.len, 0644) : -ENOMEM;
+}
+
+/* What the report says about the image, for whoever reads the artifacts. */
+static void write_image_info(const char *dir, const struct image *img, double pull_s)
+{
+	cleanup_free char *path = path_join(dir, "image.txt");
+	cleanup_buf struct buf b = { 0 };
+	char os[320];
+
+	image_os_name(img, os, sizeof(os));
+	buf_printf(&b, "path=%s\nformat=%s\nsha256=%s\nos=%s\nroot=%s (guest %s, %s)\n"
+		       "inspect_s=%.2f%s\npull_s=%.2f\n",
+		   img->path, img->format, img->sha256, os, img->root, img->guest_dev, img->fstype,
+		   img->t_inspect_s, img->cached ? " (cached)" : "", pull_s);
+	if (path && b.data)
+		write_file_atomic(path, b.data, b.len, 0644);
+}
+
+/* Files out of the overlay, read by libguestfs: whatever the guest left,
+ * after a pass, a panic or a kill alike. Not after Ctrl-C: the user asked
+ * to stop, and a pull is one more appliance launch. */
+static double pull_files(const struct run_opts *o, const struct image *img, const char *artifacts,
+			 const struct run_result *res)
+{
+	const char *paths[ARRAY_SIZE(o->pulls) + 1] = { IMAGE_OUT_DIR };
+	double secs = 0;
+
+	if (res->status == RUN_INTERRUPTED) {
+		pr_info("interrupted: nothing pulled from the image%s", o->keep_overlay ? "" :
+			" (--keep-overlay keeps the guest's writes)");
+		return 0;
+	}
+	for (unsigned int i = 0; i < o->npulls; i++)
+		paths[i + 1] = o->pulls[i];
+	pr_info("pulling %s%s from the overlay with libguestfs", IMAGE_OUT_DIR, o->npulls ? " and --pull paths" : "");
+	if (!image_pull(img, artifacts, paths, o->npulls + 1, &secs))
+		pr_info("pulled in %.1f s", secs);
+	return secs;
 }
 
 /* A path under build/<arch>/ names the file of one arch: in a matrix, the
@@ -707,6 +806,8 @@ static int run_main(struct run_opts *o)
 	struct report_meta meta;
 	struct vm_config cfg;
 	struct st_run st = { 0 };
+	struct image img = { 0 };
+	double pull_s = 0;
 	int err, rc = EXIT_INFRA;
 	cleanup_free char *append = NULL;
 	unsigned long long total_timeout = 0;
@@ -745,6 +846,22 @@ static int run_main(struct run_opts *o)
 			memory_mb = (2048 + (unsigned int)(2 * (payload >> 20)) + 255) / 256 * 256;
 		}
 	}
+	/* Before the kernel: a bad image is said before anything is fetched. */
+	if (o->image) {
+		err = image_open(o->image, cache, &img);
+		if (err)
+			return err == -ENOMEM || err == -EIO ? EXIT_INFRA : EXIT_USAGE;
+		image_os_name(&img, cache, sizeof(cache));
+		pr_info("image: %s; root %s (%s), the guest's /dev/%s", cache, img.root, img.fstype, img.guest_dev);
+		if (img.os_arch[0] && strcmp(img.os_arch, o->arch->uname_machine)) {
+			pr_err("image `%s` is an %s system: run it with --arch %s", img.path, img.os_arch,
+			       img.os_arch);
+			return EXIT_USAGE;
+		}
+		err = cache_dir(cache, sizeof(cache));
+		if (err)
+			return EXIT_INFRA;
+	}
 	if (o->kernel_path)
 		err = kernel_from_path(o->arch, o->kernel_path, &k);
 	else if (o->st.select && !o->kernel_version)
@@ -764,8 +881,16 @@ static int run_main(struct run_opts *o)
 		pr_err("cannot create artifacts directory `%s`: %s", artifacts, strerror(-err));
 		goto out;
 	}
-	err = build_plan(o, &k, &res, &plan, &st);
-	err = err ?: build_initramfs(o, &k, &plan, cache, initrd, sizeof(initrd), &st);
+	err = build_plan(o, &k, &res, &plan, &st, o->image ? &img : NULL);
+	err = err ?: build_initramfs(o, &k, &plan, cache, initrd, sizeof(initrd), &st,
+				     o->image || st.disks[0]);
+	if (!err && o->image) {
+		err = image_overlay_create(&img, artifacts);
+		if (err) {
+			rc = err == -EBUSY ? EXIT_USAGE : EXIT_INFRA;
+			goto out;
+		}
+	}
 	/* What the agent was asked to do, for whoever reads the artifacts. */
 	if (!err) {
 		cleanup_free char *pp = path_join(artifacts, "plan.txt");
@@ -798,6 +923,7 @@ static int run_main(struct run_opts *o)
 	cfg = (struct vm_config){
 		.arch = o->arch, .kernel = k.image, .initrd = initrd, .kvm = res.accel_kvm,
 		.append_extra = append, .memory_mb = memory_mb, .smp = o->smp, .disks = st.disks, .cpu = o->cpu,
+		.root_overlay = img.overlay[0] ? img.overlay : NULL,
 		.boot_timeout_s = o->boot_timeout_s, .test_grace_s = 30,
 		.run_timeout_s = o->run_timeout_s
 					 ? o->run_timeout_s
@@ -830,7 +956,12 @@ static int run_main(struct run_opts *o)
 	}
 	if (o->st.select)
 		st_run_finish(&st, &res);
+	if (o->image) {
+		pull_s = pull_files(o, &img, artifacts, &res);
+		write_image_info(artifacts, &img, pull_s);
+	}
 	meta = (struct report_meta){
+		.image = o->image ? &img : NULL, .image_pull_s = pull_s,
 		.arch = o->arch->name, .kernel_image = k.image, .kernel_version = k.version,
 		.kernel_sha256 = k.sha256, .kernel_source = k.source, .artifacts = artifacts,
 		.verbose = o->verbose, .stress = o->stress, .smp = o->smp, .memory_mb = memory_mb,
@@ -874,6 +1005,7 @@ out:
 			;
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	}
+	image_overlay_drop(&img, o->keep_overlay);
 	run_result_free(&res);
 	kernel_free(&k);
 	st_run_free(&st);

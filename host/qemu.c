@@ -161,6 +161,14 @@ int qemu_build_argv(const struct qemu_opts *o, char ***argv)
 	ADD(&s, "pipe,id=res,path=%s", o->results_path);
 	ADD(&s, "-device");
 	ADD(&s, "virtserialport,bus=vser.0,chardev=res,name=%s", PROTO_PORT_NAME);
+	/* The run's own overlay: the guest writes it, never the image under
+	 * it (QEMU opens a backing file read-only). */
+	if (o->root_overlay) {
+		ADD(&s, "-drive");
+		ADD(&s, "file=%s,if=none,id=root,format=qcow2", o->root_overlay);
+		ADD(&s, "-device");
+		ADD(&s, "virtio-blk-%s,drive=root", a->virtio_suffix);
+	}
 	/* readonly: the images are cache entries shared by every run. */
 	for (size_t i = 0; o->disks && o->disks[i]; i++) {
 		ADD(&s, "-drive");

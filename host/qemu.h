@@ -22,6 +22,9 @@ struct qemu_opts {
 	/* Raw disk images, read-only, as virtio-blk devices in this order
 	 * (the guest's vda, vdb, ...); NULL-terminated, or NULL. */
 	const char *const *disks;
+	/* A writable qcow2 (the overlay of a --image run) as the first
+	 * virtio-blk device, before disks: the guest's vda. NULL: none. */
+	const char *root_overlay;
 	const char *cpu;          /* -cpu instead of the profile's, or NULL */
 	/* -sandbox on (seccomp): a QEMU built with it (qemu_has_sandbox()). */
 	bool sandbox;

@@ -180,6 +180,14 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 		m->kernel_version && *m->kernel_version ? m->kernel_version : "?",
 		m->kernel_source ? m->kernel_source : "?",
 		r->guest_kernel[0] ? r->guest_kernel : "nothing");
+	if (m->image) {
+		char os[320];
+
+		image_os_name(m->image, os, sizeof(os));
+		fprintf(f, "# image: %s, %s; root %s (%s); libguestfs: inspect %.1f s%s, pull %.1f s\n",
+			m->image->path, os, m->image->root, m->image->fstype, m->image->t_inspect_s,
+			m->image->cached ? " (cached)" : "", m->image_pull_s);
+	}
 	fprintf(f, "# arch: %s, accel: %s%s%s\n", m->arch, r->accel_kvm ? "kvm" : "tcg",
 		r->accel_reason[0] ? " - " : "", r->accel_reason);
 	if (m->smp || m->stress)
@@ -261,6 +269,24 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 	json_kv(&b, "source", m->kernel_source, true);
 	json_kv(&b, "guest_uname", r->guest_kernel, false);
 	buf_append(&b, "}, ", 3);
+	if (m->image) {
+		char os[320];
+
+		image_os_name(m->image, os, sizeof(os));
+		buf_append(&b, "\"image\": {", 10);
+		json_kv(&b, "path", m->image->path, true);
+		json_kv(&b, "format", m->image->format, true);
+		json_kv(&b, "sha256", m->image->sha256, true);
+		json_kv(&b, "os", os, true);
+		json_kv(&b, "distro", m->image->distro, true);
+		json_kv(&b, "product", m->image->product, true);
+		buf_printf(&b, "\"major\": %d, \"minor\": %d, ", m->image->major, m->image->minor);
+		json_kv(&b, "os_arch", m->image->os_arch, true);
+		json_kv(&b, "root", m->image->root, true);
+		json_kv(&b, "fstype", m->image->fstype, true);
+		buf_printf(&b, "\"inspect_s\": %.3f, \"inspect_cached\": %s, \"pull_s\": %.3f}, ",
+			   m->image->t_inspect_s, m->image->cached ? "true" : "false", m->image_pull_s);
+	}
 	buf_printf(&b, "\"times_ms\": {\"agent_hello\": %llu, \"guest_uptime_at_hello\": %llu, "
 		       "\"first_result\": %llu, \"end_record\": %llu, \"qemu_exit\": %llu}, ",
 		   (unsigned long long)r->t_hello_ms, (unsigned long long)r->guest_uptime_ms,

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "image.h"
 #include "results.h"
 
 struct report_meta {
@@ -18,6 +19,8 @@ struct report_meta {
 	bool verbose;             /* show passing tests' output too */
 	const char *stress;       /* --stress, as given, or NULL */
 	unsigned int smp, memory_mb;
+	const struct image *image; /* --image, or NULL */
+	double image_pull_s;
 };
 
 void report_ktap(FILE *f, const struct run_result *r, const struct report_meta *m);

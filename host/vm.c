@@ -745,7 +745,7 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 		.arch = cfg->arch, .kvm = cfg->kvm, .kernel = cfg->kernel,
 		.initrd = cfg->initrd, .append_extra = cfg->append_extra,
 		.memory_mb = cfg->memory_mb, .smp = cfg->smp,
-		.console_path = con_base, .results_path = res_base, .disks = cfg->disks, .cpu = cfg->cpu,
+		.console_path = con_base, .results_path = res_base, .disks = cfg->disks, .root_overlay = cfg->root_overlay, .cpu = cfg->cpu,
 		.sandbox = qemu_has_sandbox(cfg->arch->qemu_binary),
 	};
 	err = qemu_build_argv(&qo, &argv);

@@ -24,6 +24,7 @@ struct vm_config {
 	const char *artifacts;       /* directory for logs, or NULL */
 	bool probe;                  /* stop at the agent's hello (KVM probe) */
 	const char *const *disks;    /* read-only virtio-blk images (qemu.h), or NULL */
+	const char *root_overlay;    /* writable qcow2, the guest's vda (qemu.h), or NULL */
 	const char *cpu;             /* -cpu instead of the arch's, or NULL */
 	bool quiet;                  /* no progress lines */
 };

@@ -70,6 +70,8 @@ struct plan_test {
 struct plan_root {
 	char *dev;               /* "vda": /dev/vda, ext4, read-only; NULL: dir is in the initramfs */
 	char *dir;
+	char *fstype;            /* an `image` line's: mounted read-write; NULL: a `disk` or `root` */
+	char *out;               /* an `image` line's KTA_OUT, made in the root */
 };
 
 /* Load beside every test (`stress` plan line), to make timing races show:
@@ -91,6 +93,7 @@ struct plan {
 	struct plan_test pending_opt; /* `topt` settings waiting for their test */
 	struct plan_root *roots;
 	size_t nroots;
+	bool writable_root;      /* an `image` root: sync after each test */
 };
 
 struct tally {

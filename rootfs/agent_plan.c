@@ -10,6 +10,9 @@
  *   disk <dev> <dir>                           mount /dev/<dev> (ext4, read-only)
  *                                              at dir, as a root tests chroot into
  *   root <dir>                                 dir (in the initramfs) as such a root
+ *   image <dev> <fstype> <dir> <out>           mount /dev/<dev> read-write at dir: a
+ *                                              user's image (its overlay), /kta bound
+ *                                              into it, <out> made in it (KTA_OUT)
  *   stress hogs=N nice=K mem=MB                load during every test (agent_stress.c)
  *
  * Every test also gets ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS with a
@@ -141,11 +144,13 @@ static int add_opt(struct plan *pl, const char *kv)
 	return -EINVAL;
 }
 
-static int add_root(struct plan *pl, const char *dev, const char *dir)
+static int add_root(struct plan *pl, const char *dev, const char *dir, const char *fstype,
+		    const char *out)
 {
 	struct plan_root *r;
 
-	if (dir[0] != '/' || (dev && (strchr(dev, '/') || strncmp(dev, "vd", 2))))
+	if (dir[0] != '/' || (dev && (strchr(dev, '/') || strncmp(dev, "vd", 2))) ||
+	    (out && (out[0] != '/' || strstr(out, ".."))) || (fstype && strchr(fstype, '/')))
 		return -EINVAL;
 	r = realloc(pl->roots, (pl->nroots + 1) * sizeof(*r));
 	if (!r)
@@ -154,11 +159,16 @@ static int add_root(struct plan *pl, const char *dev, const char *dir)
 	r = &pl->roots[pl->nroots];
 	r->dev = dev ? strdup(dev) : NULL;
 	r->dir = strdup(dir);
-	if (!r->dir || (dev && !r->dev)) {
+	r->fstype = fstype ? strdup(fstype) : NULL;
+	r->out = out ? strdup(out) : NULL;
+	if (!r->dir || (dev && !r->dev) || (fstype && !r->fstype) || (out && !r->out)) {
 		free(r->dev);
 		free(r->dir);
+		free(r->fstype);
+		free(r->out);
 		return -ENOMEM;
 	}
+	pl->writable_root |= fstype != NULL;
 	pl->nroots++;
 	return 0;
 }
@@ -192,9 +202,11 @@ static int parse_line(struct agent *a, char *line)
 	if (n == 2 && !strcmp(words[0], "topt"))
 		return add_opt(&a->plan, words[1]);
 	if (n == 3 && !strcmp(words[0], "disk"))
-		return add_root(&a->plan, words[1], words[2]);
+		return add_root(&a->plan, words[1], words[2], NULL, NULL);
 	if (n == 2 && !strcmp(words[0], "root"))
-		return add_root(&a->plan, NULL, words[1]);
+		return add_root(&a->plan, NULL, words[1], NULL, NULL);
+	if (n == 5 && !strcmp(words[0], "image"))
+		return add_root(&a->plan, words[1], words[3], words[2], words[4]);
 	if (n >= 2 && !strcmp(words[0], "stress")) {
 		for (size_t i = 1; i < n; i++) {
 			char *end;

@@ -51,6 +51,29 @@ static int mkdirs(const char *path)
 	return mkdir(p, 0755) && errno != EEXIST ? -errno : 0;
 }
 
+/* An image's root also gets the initramfs's /kta (the tests, the plan,
+ * the kernel's config) and the directory tests leave files in for the
+ * host to pull (KTA_OUT). */
+static int image_extras(struct agent *a, const struct plan_root *r)
+{
+	char path[512];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/kta", r->dir);
+	err = mkdirs(path);
+	if (!err && mount("/kta", path, NULL, MS_BIND | MS_REC, NULL))
+		err = -errno;
+	if (err) {
+		agent_warn(a, "cannot bind /kta into %s: %s", r->dir, strerror(-err));
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s%s", r->dir, r->out);
+	err = mkdirs(path);
+	if (err)
+		agent_warn(a, "cannot create %s: %s", path, strerror(-err));
+	return err;
+}
+
 static int prepare(struct agent *a, const struct plan_root *r)
 {
 	static const char *const binds[] = { "/proc", "/sys", "/dev", "/tmp", "/run" };
@@ -68,12 +91,21 @@ static int prepare(struct agent *a, const struct plan_root *r)
 				   "loaded?)", dev, DISK_WAIT_MS);
 			return -ENODEV;
 		}
-		/* noload: a read-only mount that never replays a journal. */
-		if (mount(dev, r->dir, "ext4", MS_RDONLY | MS_NODEV | MS_NOSUID, "noload")) {
+		/* noload: a read-only mount that never replays a journal.
+		 * An image's root is the run's own overlay: read-write. */
+		if (r->fstype ? mount(dev, r->dir, r->fstype, 0, NULL)
+			      : mount(dev, r->dir, "ext4", MS_RDONLY | MS_NODEV | MS_NOSUID, "noload")) {
 			err = -errno;
-			agent_warn(a, "cannot mount %s on %s: %s", dev, r->dir, strerror(-err));
+			agent_warn(a, "cannot mount %s (%s) on %s: %s%s", dev, r->fstype ? r->fstype : "ext4",
+				   r->dir, strerror(-err),
+				   err == -ENODEV ? " (this kernel has no such filesystem: build it in)" : "");
 			return err;
 		}
+	}
+	if (r->fstype) {
+		err = image_extras(a, r);
+		if (err)
+			return err;
 	}
 	for (size_t i = 0; i < sizeof(binds) / sizeof(binds[0]); i++) {
 		char target[512];
@@ -85,8 +117,8 @@ static int prepare(struct agent *a, const struct plan_root *r)
 			return err;
 		}
 	}
-	agent_diag(a, "root %s%s%s ready in %llu ms", r->dir, r->dev ? " on /dev/" : " (initramfs)",
-		   r->dev ? r->dev : "", (unsigned long long)(clock_ms(CLOCK_MONOTONIC) - t0));
+	agent_diag(a, "root %s%s%s%s ready in %llu ms", r->dir, r->dev ? " on /dev/" : " (initramfs)",
+		   r->dev ? r->dev : "", r->fstype ? " (image, read-write)" : "", (unsigned long long)(clock_ms(CLOCK_MONOTONIC) - t0));
 	return 0;
 }
 
