@@ -8,6 +8,8 @@
 #   make acceptance  build the minimal patched 7.3 kernels (x86_64, arm64), boot
 #                    them and run the suites; then all five architectures
 #   make bench-build kernel build times (full, incremental + boot)
+#   make guestfs     the libguestfs helper `kta run --image` needs
+#   make image       a Debian 12 disk image for `kta run --image` (docs/image.md)
 #
 # Variables: ARCH (x86_64; arm64, riscv64, s390x, ppc64le or an alias:
 # `build/kta arch`), CROSS_COMPILE (default: Debian's cross compiler for a
@@ -89,7 +91,7 @@ include $(wildcard guest-tests/*/*.mk)
 
 .PHONY: all host guest guest-base deps deps-check deps-arch guests-all vm-test-all vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
-	integration bench fuzz clean format-check acceptance bench-build kernel-source bench-selftests
+	integration bench fuzz clean deps-image guestfs image format-check acceptance bench-build kernel-source bench-selftests
 
 all: host guest
 
@@ -106,6 +108,19 @@ deps:
 
 deps-check:
 	$(Q)scripts/deps.sh ensure
+
+# --image (docs/image.md): libguestfs, qemu-img, and a kernel of the host's
+# for libguestfs's appliance (supermin builds it from the host's packages).
+deps-image:
+	$(Q)scripts/deps.sh ensure libguestfs-dev qemu-utils linux-image-$(shell dpkg --print-architecture)
+
+guestfs: deps-image
+	$(Q)$(MAKE) --no-print-directory $(GUESTFS)
+
+# Debian 12 (python3, bpftool, iproute2, libasan8) as a partitioned qcow2,
+# built once into the cache; prints its path.
+image: guestfs host
+	$(Q)scripts/image.sh debian $(ARCH)
 
 # ARCH's QEMU and, for a foreign ARCH, its cross toolchain (host/arch.c).
 deps-arch: $(ARCH_MK)
@@ -213,7 +228,8 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory deps-arch
 	$(Q)$(MAKE) --no-print-directory deps-arch ARCH=arm64
 	$(Q)$(MAKE) --no-print-directory deps-arch ARCH=riscv64
-	$(Q)$(MAKE) --no-print-directory all $(O)/kta-san
+	$(Q)$(MAKE) --no-print-directory deps-image
+	$(Q)$(MAKE) --no-print-directory all $(O)/kta-san $(GUESTFS)
 	$(Q)$(MAKE) --no-print-directory guest ARCH=arm64
 	$(Q)$(MAKE) --no-print-directory guest-base ARCH=riscv64
 	$(Q)tests/check.sh
@@ -232,7 +248,7 @@ guests-all: deps-check
 	$(Q)for a in $(KTA_ARCHES); do \
 		$(MAKE) --no-print-directory deps-arch all ARCH=$$a || exit 1; done
 
-acceptance: guests-all
+acceptance: guests-all guestfs
 	$(Q)tests/acceptance.sh
 
 # `make vm-test` on every architecture at once (kta run --arch all): one

@@ -48,6 +48,24 @@ void image_os_name(const struct image *img, char *out, size_t n)
 		 img->os_arch[0] ? img->os_arch : "?");
 }
 
+/* The helper's messages without its timing lines, for an error. */
+static const char *helper_msg(struct buf *out)
+{
+	char *p;
+
+	if (!out->data)
+		return "";
+	while ((p = strstr(out->data, "kta-guestfs: appliance launched")) != NULL) {
+		char *nl = strchr(p, '\n');
+
+		memmove(p, nl ? nl + 1 : p + strlen(p), strlen(nl ? nl + 1 : p + strlen(p)) + 1);
+	}
+	out->len = strlen(out->data);
+	while (out->len && out->data[out->len - 1] == '\n')
+		out->data[--out->len] = '\0';
+	return out->data;
+}
+
 static int helper_path(char *out, size_t n)
 {
 	char dir[PATH_MAX];
@@ -200,12 +218,12 @@ static int inspect(struct image *img, const char *dir)
 	if (rc == HELPER_NO_OS) {
 		unlink(tmp);
 		pr_err("no root filesystem libguestfs recognises in `%s` (%.1f s): %s", img->path,
-		       img->t_inspect_s, out.data ? out.data : "");
+		       img->t_inspect_s, helper_msg(&out));
 		return -ENOMEDIUM;
 	}
 	if (rc) {
 		unlink(tmp);
-		pr_err("libguestfs could not inspect `%s` (exit %d): %s", img->path, rc, out.data ? out.data : "");
+		pr_err("libguestfs could not inspect `%s` (exit %d): %s", img->path, rc, helper_msg(&out));
 		return rc < 0 ? rc : -EIO;
 	}
 	err = read_file(tmp, &text, 1 << 16);

@@ -58,6 +58,9 @@ tally "$out"
 out=$(tests/integration/bisect.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
 echo "$out"
 tally "$out"
+out=$(tests/integration/image.sh 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#)')
+echo "$out"
+tally "$out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -74,6 +74,29 @@ int main(void)
 	strv_free(v);
 	o.sandbox = false;
 
+	/* --image: the overlay is the first disk (vda), writable; a payload
+	 * disk after it stays read-only. */
+	o.root_overlay = "/a/overlay.qcow2";
+	o.disks = (const char *const[]){ "/c/payload.ext4", NULL };
+	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "builds with an overlay");
+	CHECK(has_pair(v, "-drive", "file=/a/overlay.qcow2,if=none,id=root,format=qcow2"), "overlay drive, writable");
+	CHECK(has_pair(v, "-drive", "file=/c/payload.ext4,if=none,id=disk0,format=raw,readonly=on"),
+	      "payload disk read-only");
+	{
+		int root_at = -1, disk_at = -1;
+
+		for (int i = 0; v[i]; i++) {
+			if (!strcmp(v[i], "virtio-blk-pci,drive=root"))
+				root_at = i;
+			if (!strcmp(v[i], "virtio-blk-pci,drive=disk0"))
+				disk_at = i;
+		}
+		CHECK(root_at > 0 && disk_at > root_at, "overlay before the payload: the guest's vda");
+	}
+	strv_free(v);
+	o.root_overlay = NULL;
+	o.disks = NULL;
+
 	o.kvm = true;
 	o.append_extra = NULL;
 	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "kvm builds");
