@@ -43,8 +43,15 @@ int image_guest_dev(const char *root, char *out, size_t n)
 
 void image_os_name(const struct image *img, char *out, size_t n)
 {
-	snprintf(out, n, "%s (%s %d.%d, %s)", img->product[0] ? img->product : "unknown",
-		 img->distro[0] ? img->distro : "unknown", img->major, img->minor,
+	char version[32];
+
+	/* libguestfs's product for Debian is /etc/debian_version: the
+	 * version again. */
+	snprintf(version, sizeof(version), "%d.%d", img->major, img->minor);
+	snprintf(out, n, "%s %s%s%s%s, %s", img->distro[0] ? img->distro : "unknown", version,
+		 img->product[0] && strcmp(img->product, version) ? " (" : "",
+		 img->product[0] && strcmp(img->product, version) ? img->product : "",
+		 img->product[0] && strcmp(img->product, version) ? ")" : "",
 		 img->os_arch[0] ? img->os_arch : "?");
 }
 

@@ -55,7 +55,8 @@ void image_overlay_drop(struct image *img, bool keep);
 int image_pull(const struct image *img, const char *dir, const char *const *paths, size_t n,
 	       double *secs);
 
-/* "Debian GNU/Linux 12 (bookworm) (debian 12.12, x86_64)": for reports. */
+/* "debian 12.15, x86_64", "unknown 1.0 (kta small image 1.0), x86_64":
+ * what libguestfs's inspection says, for reports. */
 void image_os_name(const struct image *img, char *out, size_t n);
 
 /* Pure, for unit tests. libguestfs's device of a root ("/dev/sda1") as

@@ -21,6 +21,12 @@
 #     arm64 from 6.18.15, to 7.3.4: where the sockmap TCP stall went away),
 #     and over commits of a real 7.3.4 history (scripts/bisect-history.sh:
 #     the commit that reverts the UDP FIONREAD fix).
+#  6. --image (docs/image.md): Debian 12 made by `make image`, Debian's
+#     7.3.4 kernel: the smoke and asan suites and a test that runs the
+#     image's python3, bpftool and ip pass, and a panicking test's file is
+#     pulled, on x86_64 and arm64 (IMAGE_ARCHES; arm64's Debian image needs
+#     qemu-user-static and binfmt_misc, else its busybox image is used); the
+#     image's sha256 is unchanged.
 # Prints TAP, the patch status table and the figures (build time, options,
 # image size, boot). A cold run takes two full kernel builds (~20 min each
 # on 2 cores).
@@ -239,6 +245,41 @@ bisect_commits() {
 	rm -rf "$tree"
 }
 
+# image_run ARCH: the Debian image (or, for a foreign arch mmdebstrap
+# cannot build here, the small busybox image) on Debian's 7.3.4 kernel.
+image_run() {
+	local a=$1 out=$art/image-$1 img kind=debian h0 rc suites=(--suite smoke)
+	local T=$O/$a/testdata
+	img=$(scripts/image.sh debian "$a" 2>"$out.image.err") || {
+		echo "# $a: no Debian image (needs qemu-user-static and binfmt_misc?): the small one"
+		sed 's/^/#   /' "$out.image.err" | tail -3
+		kind=small
+		img=$(scripts/image.sh small "$a" 2>>"$out.image.err") || { nok "$a image: made"; return; }
+	}
+	grep 'image.sh:' "$out.image.err" | sed 's/^/# /'
+	h0=$(sha256sum "$img" | cut -d' ' -f1)
+	[ "$kind" = debian ] && suites+=(--suite asan --test "$T/image_userspace")
+	"$O/kta" run --arch "$a" --kernel-version 7.3.4 --image "$img" --artifacts "$out" ${KTA_ARGS:-} \
+		"${suites[@]}" --test "$T/image_check" --test "$T/image_panic" >"$out.out" 2>"$out.err"
+	rc=$?
+	grep -E '^# (image|time|tests):' "$out.out"
+	grep -E 'inspected in|pulled in' "$out.err" | sed 's/^/# /'
+	check "$a image ($kind): exit 1, the panic" [ "$rc" = 1 ]
+	check "$a image: image_panic is the panic" grep -q '^not ok [0-9]* image_panic # PANIC' "$out.out"
+	check "$a image: every test before it as expected" \
+		[ "$(grep -cE '^ok [0-9]+ ' "$out.out")" = "$(($(grep -cE '^(ok|not ok) ' "$out.out") - 1))" ]
+	check "$a image: the test ran in the image" grep -q 'running in:' "$out/tests/"*-image_check.log
+	[ "$kind" = debian ] && check "$a image: python3, bpftool and ip of the image ran" \
+		passed image_userspace "$out.out"
+	check "$a image: report names the OS" grep -q "^# image: .*$kind" "$out.out"
+	check "$a image: file written before the panic pulled" \
+		test -s "$out/image-files/var/lib/kta/out/before-panic.txt"
+	check "$a image: unchanged (sha256)" [ "$(sha256sum "$img" | cut -d' ' -f1)" = "$h0" ]
+}
+
+for a in ${IMAGE_ARCHES:-x86_64 arm64}; do
+	image_run "$a"
+done
 bisect_release x86_64 6.12.43 8
 bisect_release arm64 6.18.15 7
 bisect_commits

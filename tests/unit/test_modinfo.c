@@ -375,9 +375,13 @@ static void test_modules_wanted(void)
 	char dir[] = "/tmp/kta-test-mods-XXXXXX", cfg[64], bi[64];
 	const struct arch_profile *a = arch_default();
 	char **names = NULL;
-	static const char all_y[] = "CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_CONSOLE=y\n";
-	static const char some_m[] = "CONFIG_VIRTIO_PCI=m\nCONFIG_VIRTIO_CONSOLE=y\n";
-	static const char builtin[] = "kernel/drivers/char/virtio_console.ko\n";
+	static const char all_y[] = "CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_CONSOLE=y\nCONFIG_VIRTIO_BLK=y\n";
+	static const char some_m[] = "CONFIG_VIRTIO_PCI=m\nCONFIG_VIRTIO_CONSOLE=y\nCONFIG_VIRTIO_BLK=y\n";
+	static const char builtin[] = "kernel/drivers/char/virtio_console.ko\nkernel/drivers/block/virtio_blk.ko\n";
+	/* Debian's cloud kernels: virtio PCI and console built in, virtio-blk
+	 * a module. */
+	static const char blk_m[] = "CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_CONSOLE=y\nCONFIG_VIRTIO_BLK=m\n";
+	static const char blk_builtin[] = "kernel/drivers/char/virtio_console.ko\nkernel/drivers/virtio/virtio_pci.ko\n";
 
 	if (!mkdtemp(dir)) {
 		CHECK(0, "mkdtemp");
@@ -393,7 +397,12 @@ static void test_modules_wanted(void)
 	CHECK(!modules_wanted(a, cfg, bi, &names) && modules_list_len(names) == 1 &&
 		      !strcmp(names[0], "virtio_pci"), "=m: modules.builtin entries dropped");
 	modules_list_free(names);
-	CHECK(!modules_wanted(a, NULL, NULL, &names) && modules_list_len(names) == 2, "no config: all needed");
+	CHECK(!modules_wanted(a, NULL, NULL, &names) && modules_list_len(names) == 3, "no config: all needed");
+	modules_list_free(names);
+	write_file_atomic(cfg, blk_m, strlen(blk_m), 0644);
+	write_file_atomic(bi, blk_builtin, strlen(blk_builtin), 0644);
+	CHECK(!modules_wanted(a, cfg, bi, &names) && modules_list_len(names) == 1 &&
+		      !strcmp(names[0], "virtio_blk"), "cloud kernel: virtio_blk only");
 	modules_list_free(names);
 	rm_rf(dir);
 }
