@@ -10,6 +10,7 @@
 #   make bench-build kernel build times (full, incremental + boot)
 #   make guestfs     the libguestfs helper `kta run --image` needs
 #   make image       a Debian 12 disk image for `kta run --image` (docs/image.md)
+#   make bench-image what --image costs against a run without it
 #
 # Variables: ARCH (x86_64; arm64, riscv64, s390x, ppc64le or an alias:
 # `build/kta arch`), CROSS_COMPILE (default: Debian's cross compiler for a
@@ -91,7 +92,7 @@ include $(wildcard guest-tests/*/*.mk)
 
 .PHONY: all host guest guest-base deps deps-check deps-arch guests-all vm-test-all vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
-	integration bench fuzz clean deps-image guestfs image format-check acceptance bench-build kernel-source bench-selftests
+	integration bench fuzz clean deps-image guestfs image bench-image format-check acceptance bench-build kernel-source bench-selftests
 
 all: host guest
 
@@ -237,6 +238,10 @@ check: deps-check
 bench: guests-all
 	$(Q)bench/boot.sh
 	$(Q)bench/sockmap.sh
+
+# What --image costs against a run without it (docs/image.md).
+bench-image: image
+	$(Q)bench/image.sh
 
 # The kernel's BPF selftests: ext4 payload against initramfs (builds the
 # kernel and the selftests the first time: docs/selftests.md).
