@@ -73,6 +73,14 @@ static const char *helper_msg(struct buf *out)
 	return out->data;
 }
 
+/* libguestfs's appliance (built by supermin from the host's packages, 3 s)
+ * is kept in kta's cache, not under $TMPDIR, which callers point at
+ * throwaway directories. */
+static int helper_env(const char *cache, char *out, size_t n)
+{
+	return snprintf(out, n, "LIBGUESTFS_CACHEDIR=%s/guestfs", cache) >= (int)n ? -ENAMETOOLONG : 0;
+}
+
 static int helper_path(char *out, size_t n)
 {
 	char dir[PATH_MAX];
@@ -220,7 +228,8 @@ static int inspect(struct image *img, const char *dir)
 	pr_info("inspecting `%s` with libguestfs (one appliance launch; cached afterwards)", img->path);
 	t0 = monotonic_ms();
 	rc = spawn_run((char *const[]){ helper, "inspect", img->path, img->format, tmp, NULL },
-		       &(struct spawn_opts){ .out_fd = -1 }, &out);
+		       &(struct spawn_opts){ .out_fd = -1, .env = (const char *const[]){ img->helper_env, NULL } },
+		       &out);
 	img->t_inspect_s = seconds_since(t0);
 	if (rc == HELPER_NO_OS) {
 		unlink(tmp);
@@ -271,7 +280,9 @@ int image_open(const char *path, const char *cache, struct image *img)
 	dir = xasprintf("%s/images", cache);
 	if (!dir)
 		return -ENOMEM;
-	err = mkdir_p(dir, 0755);
+	err = helper_env(cache, img->helper_env, sizeof(img->helper_env));
+	err = err ?: mkdir_p(strchr(img->helper_env, '=') + 1, 0755);
+	err = err ?: mkdir_p(dir, 0755);
 	err = err ?: image_hash(img, dir, &st);
 	return err ?: inspect(img, dir);
 }
@@ -333,7 +344,8 @@ int image_pull(const struct image *img, const char *dir, const char *const *path
 	for (size_t i = 0; i < n; i++)
 		argv[6 + i] = (char *)paths[i];
 	t0 = monotonic_ms();
-	rc = spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, &out);
+	rc = spawn_run(argv, &(struct spawn_opts){ .out_fd = -1, .env = (const char *const[]){ img->helper_env, NULL } },
+		       &out);
 	*secs = seconds_since(t0);
 	for (char *save = NULL, *l = strtok_r(out.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(l, "pulled ", 7))

@@ -32,6 +32,7 @@ struct image {
 	int major, minor;
 	bool cached;             /* inspection came from the cache */
 	double t_hash_s, t_inspect_s;
+	char helper_env[PATH_MAX + 32]; /* LIBGUESTFS_CACHEDIR=... for kta-guestfs */
 	/* The run's overlay, "" when none. */
 	char overlay[PATH_MAX];
 };

@@ -22,6 +22,9 @@ deb_arch=$("$kta" arch show "$arch" | awk '$1 == "debian" { sub(",", "", $2); pr
 [ -n "$deb_arch" ] || { echo "image.sh: unknown arch $arch" >&2; exit 2; }
 out=$cache/$kind-$deb_arch.qcow2
 mkdir -p "$cache"
+# libguestfs's appliance lives in kta's cache (as `kta run --image` keeps it).
+export LIBGUESTFS_CACHEDIR=${cache%/images}/guestfs
+mkdir -p "$LIBGUESTFS_CACHEDIR"
 if [ -f "$out" ] && [ "${IMAGE_REBUILD:-0}" != 1 ]; then
 	echo "$out"
 	exit 0
