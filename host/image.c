@@ -98,6 +98,25 @@ static int helper_path(char *out, size_t n)
 	return 0;
 }
 
+/* qemu-img check reads a qcow2's metadata (17 ms for make image's Debian
+ * image): a truncated or damaged image is refused here, not found out by
+ * the guest's filesystem. Leaked clusters (exit 3) are harmless; 63 means
+ * the format has nothing to check. */
+static int check_metadata(const struct image *img)
+{
+	char *argv[] = { "qemu-img", "check", "-q", "-f", (char *)img->format, (char *)img->path, NULL };
+	cleanup_buf struct buf out = { 0 };
+	int rc = run_command(argv, &out);
+
+	if (rc == 0 || rc == 3 || rc == 63)
+		return 0;
+	if (rc < 0)
+		return rc;
+	pr_err("image `%s` is corrupt (qemu-img check, exit %d): %.*s", img->path, rc,
+	       out.data ? (int)strcspn(out.data, "\n") : 0, out.data ? out.data : "");
+	return -ENOTBLK;
+}
+
 /* qemu-img's view: the format (never guessed later: the overlay names
  * it), and the refusals that must come before a boot. */
 static int check_format(struct image *img)
@@ -140,7 +159,7 @@ static int check_format(struct image *img)
 		       img->path, (unsigned long long)img->virtual_size);
 		return -ENOTBLK;
 	}
-	return 0;
+	return check_metadata(img);
 }
 
 /* The image's sha256, memoised by (device, inode, size, mtime): hashing

@@ -38,7 +38,7 @@ struct image {
 };
 
 /* Check path before any boot and inspect it: -ENOENT missing, -ENOTBLK
- * not a disk image, -EBUSY in use by another process (QEMU's lock),
+ * not a disk image or a corrupt one (qemu-img check), -EBUSY in use by another process (QEMU's lock),
  * -ENOMEDIUM no root filesystem libguestfs recognises or one the guest
  * cannot mount (LVM, btrfs subvolume), -ENOEXEC no kta-guestfs helper;
  * each said once. Nothing is written except kta's cache. */

@@ -98,6 +98,13 @@ check "non-image file: usage error" rc_is text 128
 check "non-image file: says so" has "$work/text.err" 'is not a disk image'
 check "non-image file: no boot, file unchanged" sh -c "[ \"\$(cat '$work/text.img')\" = 'not a disk' ]"
 check "non-image file: no boot" no_boot text
+cp "$img" "$work/corrupt.qcow2"
+truncate -s 1M "$work/corrupt.qcow2"
+hc=$(hash_of "$work/corrupt.qcow2")
+kta_run corrupt --image "$work/corrupt.qcow2" --test "$T/pass"
+check "corrupt image (truncated qcow2): usage error" rc_is corrupt 128
+check "corrupt image: says so" has "$work/corrupt.err" 'is corrupt \(qemu-img check'
+check "corrupt image: no boot, file unchanged" sh -c "[ '$(hash_of "$work/corrupt.qcow2")' = '$hc' ] && [ ! -e '$work/corrupt.art/console.log' ]"
 mke2fs -q -t ext4 "$work/empty.raw" 16M >/dev/null 2>&1
 he=$(hash_of "$work/empty.raw")
 kta_run empty --image "$work/empty.raw" --test "$T/pass"
