@@ -69,8 +69,10 @@ struct arch_profile {
 	const char *const *guest_modules;
 	/* Kconfig symbols that make guest_modules unnecessary when all are =y. */
 	const char *const *builtin_symbols;
-	/* Those of guest_modules only a run with a disk loads. */
+	/* What a run with a disk (--image) needs besides, fetched only then,
+	 * and the symbols that make it unnecessary. */
 	const char *const *disk_modules;
+	const char *const *disk_builtin_symbols;
 };
 
 const struct arch_profile *arch_lookup(const char *name);

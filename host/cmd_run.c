@@ -866,6 +866,8 @@ static int run_main(struct run_opts *o)
 		err = kernel_from_path(o->arch, o->kernel_path, &k);
 	else if (o->st.select && !o->kernel_version)
 		err = kernel_from_path(o->arch, st.kernel, &k);
+	else if (o->image)
+		err = kernel_fetch_disk(o->arch, o->kernel_version, o->flavour, &k);
 	else
 		err = kernel_fetch(o->arch, o->kernel_version, o->flavour, &k);
 	if (err)

@@ -33,6 +33,15 @@ struct kernel {
  * which versions it has), -ENOSPC when the cache's disk is too small. */
 int kernel_fetch(const struct arch_profile *arch, const char *version, const char *flavour,
 		 struct kernel *out);
+/* kernel_fetch() for a run with a disk (--image): also the modules of
+ * arch->disk_modules the kernel does not build in. An entry fetched this
+ * way serves runs without a disk too. */
+int kernel_fetch_disk(const struct arch_profile *arch, const char *version, const char *flavour,
+		      struct kernel *out);
+
+/* "virtio_pci virtio_console" (+ " virtio_blk" with disk): a cache
+ * entry's modules_for, what it was fetched for. */
+void kernel_modules_for(const struct arch_profile *arch, bool disk, char *out, size_t size);
 
 /* A kernel image a user built: validate it is a kernel for this arch (clear
  * error otherwise), fill version from the image header where the format
@@ -75,7 +84,7 @@ int kernel_abi_from_pkg(const char *pkg, const char *flavour, char *abi, size_t 
  * rename the finished entry to dest. Holds no lock; the caller does. */
 struct apt;
 int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const char *kdir,
-		  const char *flavour, const char *abi, const char *dest);
+		  const char *flavour, const char *abi, const char *dest, bool disk);
 
 /* `kta kernel fetch|list ...` subcommand entry (argv[0] is "kernel").
  * Returns a process exit code. */

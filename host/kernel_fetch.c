@@ -139,16 +139,18 @@ static char *entry_path(const struct fetch *f, const char *abi)
 	return xasprintf("%s/%s-%s", f->kdir, abi, f->flavour);
 }
 
-static void guest_modules_str(const struct arch_profile *arch, char *out, size_t size)
+void kernel_modules_for(const struct arch_profile *arch, bool disk, char *out, size_t size)
 {
+	const char *const *sets[] = { arch->guest_modules, disk ? arch->disk_modules : NULL };
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; arch->guest_modules && arch->guest_modules[i]; i++) {
-		if (used + strlen(arch->guest_modules[i]) + 2 > size)
-			break;
-		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? " " : "",
-					 arch->guest_modules[i]);
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t i = 0; sets[s] && sets[s][i]; i++) {
+			if (used + strlen(sets[s][i]) + 2 > size)
+				return;
+			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? " " : "", sets[s][i]);
+		}
 	}
 }
 
@@ -158,12 +160,13 @@ static int info_get(const char *text, const char *key, char *out, size_t size)
 }
 
 /* Fill k from a complete cache entry; -ENOENT when dir is not one, -ESTALE
- * when it was fetched for a different set of guest modules. */
-static int entry_load(const struct arch_profile *arch, const char *dir, struct kernel *k)
+ * when it was fetched for a different set of guest modules (an entry
+ * fetched for a disk serves a run without one). */
+static int entry_load(const struct arch_profile *arch, const char *dir, bool disk, struct kernel *k)
 {
 	cleanup_free char *info_path = path_join(dir, "kernel.info");
 	cleanup_buf struct buf info = { 0 };
-	char mods[1024], want[1024], pkg[160], pver[96], layout[32];
+	char mods[1024], want[1024], with_disk[1024], pkg[160], pver[96], layout[32];
 	int err;
 
 	if (!info_path)
@@ -171,10 +174,11 @@ static int entry_load(const struct arch_profile *arch, const char *dir, struct k
 	err = read_file(info_path, &info, 1 << 16);
 	if (err)
 		return err == -ENOENT ? -ENOENT : err;
-	guest_modules_str(arch, want, sizeof(want));
+	kernel_modules_for(arch, disk, want, sizeof(want));
+	kernel_modules_for(arch, true, with_disk, sizeof(with_disk));
 	if (info_get(info.data, "modules_for", mods, sizeof(mods)))
 		mods[0] = '\0';
-	if (strcmp(mods, want))
+	if (strcmp(mods, want) && strcmp(mods, with_disk))
 		return -ESTALE;
 	memset(k, 0, sizeof(*k));
 	if (info_get(info.data, "version", k->version, sizeof(k->version)) ||
@@ -419,7 +423,7 @@ static int select_abi(struct fetch *f, const char *want, char *abi, size_t size)
 	return -ENOENT;
 }
 
-int kernel_fetch(const struct arch_profile *arch, const char *version, const char *flavour,
+static int fetch(const struct arch_profile *arch, const char *version, const char *flavour, bool disk,
 		 struct kernel *out)
 {
 	struct fetch f;
@@ -442,7 +446,7 @@ int kernel_fetch(const struct arch_profile *arch, const char *version, const cha
 		err = -ENOMEM;
 	if (err)
 		goto out;
-	err = entry_load(arch, dir, out);
+	err = entry_load(arch, dir, disk, out);
 	if (!err) {
 		pr_info("using cached kernel %s (%s) from %s", out->version, out->source, dir);
 		dirlock_try_clean_stale(&f.lock);
@@ -452,14 +456,14 @@ int kernel_fetch(const struct arch_profile *arch, const char *version, const cha
 		goto out;
 	/* Another kta may have fetched it while we waited for the lock. */
 	err = dirlock_take(&f.lock);
-	if (!err && !(err = entry_load(arch, dir, out))) {
+	if (!err && !(err = entry_load(arch, dir, disk, out))) {
 		pr_info("using cached kernel %s (%s) from %s", out->version, out->source, dir);
 		goto out;
 	}
 	if (err == -ENOENT || err == -ESTALE) {
 		dirlock_clean_stale(&f.lock);
-		err = f.apt_err ?: kernel_unpack(arch, &f.apt, f.kdir, f.flavour, abi, dir);
-		err = err ?: entry_load(arch, dir, out);
+		err = f.apt_err ?: kernel_unpack(arch, &f.apt, f.kdir, f.flavour, abi, dir, disk);
+		err = err ?: entry_load(arch, dir, disk, out);
 		if (!err)
 			pr_info("fetched kernel %s (%s) in %.1f s into %s", out->version, out->source,
 				(double)(monotonic_ms() - t0) / 1000, dir);
@@ -498,4 +502,16 @@ int kernel_list(const struct arch_profile *arch, const char *version, const char
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+int kernel_fetch(const struct arch_profile *arch, const char *version, const char *flavour,
+		 struct kernel *out)
+{
+	return fetch(arch, version, flavour, false, out);
+}
+
+int kernel_fetch_disk(const struct arch_profile *arch, const char *version, const char *flavour,
+		      struct kernel *out)
+{
+	return fetch(arch, version, flavour, true, out);
 }

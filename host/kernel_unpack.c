@@ -124,17 +124,18 @@ static int move_file(const char *src, const char *dir, const char *name, bool op
 
 static int write_info(const struct unpack *u, const struct pkg *meta, const char *abi,
 		      const char *flavour, const char *layout, const char *sha, const char *hdr,
-		      char *const *order)
+		      char *const *order, bool disk)
 {
+	char mods_for[1024];
+
 	cleanup_buf struct buf b = { 0 };
 	cleanup_free char *path = path_join(u->entry, "kernel.info");
 
 	buf_printf(&b, "version=%s\nabi=%s\nflavour=%s\npackage=%s\npackage_version=%s\n"
 		       "sha256=%s\nheader_version=%s\nlayout=%s\nmodules_for=",
 		   u->kver, abi, flavour, meta->name, meta->version, sha, hdr, layout);
-	for (size_t i = 0; u->arch->guest_modules && u->arch->guest_modules[i]; i++)
-		buf_printf(&b, "%s%s", i ? " " : "", u->arch->guest_modules[i]);
-	buf_printf(&b, "\nmodules=");
+	kernel_modules_for(u->arch, disk, mods_for, sizeof(mods_for));
+	buf_printf(&b, "%s\nmodules=", mods_for);
 	for (size_t i = 0; order && order[i]; i++)
 		buf_printf(&b, "%s%s", i ? " " : "", order[i]);
 	buf_printf(&b, "\n");
@@ -221,7 +222,7 @@ static void log_order(char *const *order)
 }
 
 int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const char *kdir,
-		  const char *flavour, const char *abi, const char *dest)
+		  const char *flavour, const char *abi, const char *dest, bool disk)
 {
 	struct unpack u = { .arch = arch, .apt = apt, .kdir = kdir };
 	cleanup_tmpdir char *tmp = NULL;
@@ -306,7 +307,7 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 	if (image_only)
 		err = (names = calloc(1, sizeof(*names))) ? 0 : -ENOMEM;
 	else
-		err = modules_wanted(arch, config, builtin, &names);
+		err = modules_wanted(arch, config, builtin, disk, &names);
 	if (err)
 		return err;
 	if (image_only) {
@@ -350,7 +351,7 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 	/* Keep the cache small: the unpacked packages go now. */
 	err = rm_rf(u.x);
 	err = err ?: write_info(&u, &meta, abi, flavour, image_only ? "image-only" : split ? "split" : "single", sha,
-				hdr, order);
+				hdr, order, disk);
 	if (err)
 		return pr_err("cannot finish the cache entry in `%s`: %s", tmp, strerror(-err)), err;
 	if (path_exists(dest)) {

@@ -119,8 +119,33 @@ int modules_builtin_has(const char *builtin_text, const char *name)
 	return 0;
 }
 
+static bool all_builtin(const char *config, const char *const *syms)
+{
+	for (size_t i = 0; syms && syms[i]; i++) {
+		char v[64];
+
+		if (kconfig_get(config, syms[i], v, sizeof(v)) || strcmp(v, "y"))
+			return false;
+	}
+	return true;
+}
+
+static int push_needed(char ***list, size_t *n, const char *builtin, const char *const *mods)
+{
+	for (size_t i = 0; mods && mods[i]; i++) {
+		int err;
+
+		if (builtin && modules_builtin_has(builtin, mods[i]))
+			continue;
+		err = list_push(list, n, mods[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int modules_wanted(const struct arch_profile *arch, const char *config_path,
-		   const char *builtin_path, char ***names)
+		   const char *builtin_path, bool disk, char ***names)
 {
 	cleanup_buf struct buf config = { 0 }, builtin = { 0 };
 	char **list = NULL;
@@ -128,31 +153,25 @@ int modules_wanted(const struct arch_profile *arch, const char *config_path,
 	bool all_y = arch->builtin_symbols && arch->builtin_symbols[0];
 	int err;
 
-	if (!config_path || read_file(config_path, &config, 16 << 20))
-		all_y = false;
-	for (size_t i = 0; all_y && arch->builtin_symbols[i]; i++) {
-		char v[64];
+	bool disk_y = disk;
 
-		if (kconfig_get(config.data, arch->builtin_symbols[i], v, sizeof(v)) || strcmp(v, "y"))
-			all_y = false;
+	if (!config_path || read_file(config_path, &config, 16 << 20)) {
+		all_y = disk_y = false;
+	} else {
+		all_y = all_y && all_builtin(config.data, arch->builtin_symbols);
+		disk_y = disk_y && all_builtin(config.data, arch->disk_builtin_symbols);
 	}
 	list = list_new();
 	if (!list)
 		return -ENOMEM;
-	if (all_y) {
-		*names = list;
-		return 0;
-	}
 	if (builtin_path)
 		read_file(builtin_path, &builtin, 16 << 20);
-	for (size_t i = 0; arch->guest_modules && arch->guest_modules[i]; i++) {
-		if (builtin.data && modules_builtin_has(builtin.data, arch->guest_modules[i]))
-			continue;
-		err = list_push(&list, &n, arch->guest_modules[i]);
-		if (err) {
-			modules_list_free(list);
-			return err;
-		}
+	err = all_y ? 0 : push_needed(&list, &n, builtin.data, arch->guest_modules);
+	if (!err && disk && !disk_y)
+		err = push_needed(&list, &n, builtin.data, arch->disk_modules);
+	if (err) {
+		modules_list_free(list);
+		return err;
 	}
 	*names = list;
 	return 0;

@@ -7,6 +7,7 @@
 #ifndef KTA_MODULES_H
 #define KTA_MODULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arch.h"
@@ -25,13 +26,14 @@ int modules_builtin_has(const char *builtin_text, const char *name);
 /* "virtio-pci.ko.xz" or "virtio_pci" -> "virtio_pci". */
 void module_name_normalise(const char *file, char *out, size_t size);
 
-/* Which of arch->guest_modules the kernel needs: none when all of
- * arch->builtin_symbols are =y in the config, else those modules.builtin
+/* Which of arch->guest_modules (and with disk, arch->disk_modules) the
+ * kernel needs: none when all of arch->builtin_symbols (and
+ * disk_builtin_symbols) are =y in the config, else those modules.builtin
  * does not list. config_path and builtin_path may be NULL or missing
  * (then every guest module is needed). *names is an empty list (not
  * NULL) when none are needed. */
 int modules_wanted(const struct arch_profile *arch, const char *config_path,
-		   const char *builtin_path, char ***names);
+		   const char *builtin_path, bool disk, char ***names);
 
 /* Find names and, recursively, their dependencies under tree (.ko, .ko.xz,
  * .ko.zst, .ko.gz), write uncompressed copies to outdir/<name>.ko and

@@ -377,6 +377,7 @@ static void test_modules_wanted(void)
 	char **names = NULL;
 	static const char all_y[] = "CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_CONSOLE=y\nCONFIG_VIRTIO_BLK=y\n";
 	static const char some_m[] = "CONFIG_VIRTIO_PCI=m\nCONFIG_VIRTIO_CONSOLE=y\nCONFIG_VIRTIO_BLK=y\n";
+	char mods_for[128];
 	static const char builtin[] = "kernel/drivers/char/virtio_console.ko\nkernel/drivers/block/virtio_blk.ko\n";
 	/* Debian's cloud kernels: virtio PCI and console built in, virtio-blk
 	 * a module. */
@@ -390,20 +391,32 @@ static void test_modules_wanted(void)
 	snprintf(cfg, sizeof(cfg), "%s/config", dir);
 	snprintf(bi, sizeof(bi), "%s/modules.builtin", dir);
 	write_file_atomic(cfg, all_y, strlen(all_y), 0644);
-	CHECK(!modules_wanted(a, cfg, NULL, &names) && names && !names[0], "all =y: no modules");
+	CHECK(!modules_wanted(a, cfg, NULL, false, &names) && names && !names[0], "all =y: no modules");
+	modules_list_free(names);
+	CHECK(!modules_wanted(a, cfg, NULL, true, &names) && names && !names[0], "all =y: none with a disk either");
 	modules_list_free(names);
 	write_file_atomic(cfg, some_m, strlen(some_m), 0644);
 	write_file_atomic(bi, builtin, strlen(builtin), 0644);
-	CHECK(!modules_wanted(a, cfg, bi, &names) && modules_list_len(names) == 1 &&
+	CHECK(!modules_wanted(a, cfg, bi, false, &names) && modules_list_len(names) == 1 &&
 		      !strcmp(names[0], "virtio_pci"), "=m: modules.builtin entries dropped");
 	modules_list_free(names);
-	CHECK(!modules_wanted(a, NULL, NULL, &names) && modules_list_len(names) == 3, "no config: all needed");
+	CHECK(!modules_wanted(a, NULL, NULL, false, &names) && modules_list_len(names) == 2, "no config: all needed");
+	modules_list_free(names);
+	CHECK(!modules_wanted(a, NULL, NULL, true, &names) && modules_list_len(names) == 3,
+	      "no config, a disk: virtio_blk too");
 	modules_list_free(names);
 	write_file_atomic(cfg, blk_m, strlen(blk_m), 0644);
 	write_file_atomic(bi, blk_builtin, strlen(blk_builtin), 0644);
-	CHECK(!modules_wanted(a, cfg, bi, &names) && modules_list_len(names) == 1 &&
-		      !strcmp(names[0], "virtio_blk"), "cloud kernel: virtio_blk only");
+	CHECK(!modules_wanted(a, cfg, bi, false, &names) && names && !names[0],
+	      "cloud kernel without a disk: nothing to load (no modules package to fetch)");
 	modules_list_free(names);
+	CHECK(!modules_wanted(a, cfg, bi, true, &names) && modules_list_len(names) == 1 &&
+		      !strcmp(names[0], "virtio_blk"), "cloud kernel with a disk: virtio_blk only");
+	modules_list_free(names);
+	kernel_modules_for(a, false, mods_for, sizeof(mods_for));
+	CHECK_EQ_STR(mods_for, "virtio_pci virtio_console", "an entry's modules_for without a disk");
+	kernel_modules_for(a, true, mods_for, sizeof(mods_for));
+	CHECK_EQ_STR(mods_for, "virtio_pci virtio_console virtio_blk", "with a disk");
 	rm_rf(dir);
 }
 
