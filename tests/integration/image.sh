@@ -73,6 +73,16 @@ check "image run: --pull path pulled" has "$work/run.art/image-files/etc/hostnam
 check "image run: overlay removed" [ ! -e "$work/run.art/overlay.qcow2" ]
 check "image run: image unchanged (sha256)" [ "$(hash_of "$work/small.qcow2")" = "$h0" ]
 
+# A guest kta gives up on: the whole-run limit passes while a test hangs
+# with no deadline of its own; kta kills QEMU, then pulls what the test
+# before it wrote.
+kta_run hung --image "$work/small.qcow2" --run-timeout 15 --timeout 0 \
+	--test "$T/image_check" --test "$T/hang"
+check "hung guest killed: classified guest-hung" has "$work/hung.out" '^# run: guest-hung'
+check "hung guest killed: file pulled from the overlay" \
+	has "$work/hung.art/image-files/var/lib/kta/out/check.txt" 'written in kta-small'
+check "hung guest killed: image unchanged (sha256)" [ "$(hash_of "$work/small.qcow2")" = "$h0" ]
+
 # Ctrl-C while a test hangs: no pull, overlay kept on request, image unchanged.
 "$KTA" run --accel tcg --kernel-version "$KVER" --artifacts "$work/int.art" --keep-overlay \
 	--image "$work/small.qcow2" --test "$T/hang" >"$work/int.out" 2>"$work/int.err" &
