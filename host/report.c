@@ -6,6 +6,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static const char *directive_of(enum outcome o, enum splat_kind splat)
@@ -239,119 +240,184 @@ void report_json_str(struct buf *b, const char *s, size_t len)
 	buf_append(b, "\"", 1);
 }
 
-static void json_kv(struct buf *b, const char *k, const char *v, bool comma)
+/* A JSON string of any bytes a test printed: invalid UTF-8 becomes U+FFFD
+ * first (jansson takes only UTF-8; it escapes control bytes itself). */
+static json_t *jtext(const char *s, size_t len)
 {
-	buf_printf(b, "\"%s\": ", k);
-	report_json_str(b, v ? v : "", v ? strlen(v) : 0);
-	if (comma)
-		buf_append(b, ", ", 2);
+	cleanup_buf struct buf b = { 0 };
+
+	for (size_t i = 0; s && i < len;) {
+		size_t n = utf8_len((const unsigned char *)s + i, len - i);
+
+		if (n) {
+			buf_append(&b, &s[i], n);
+			i += n;
+		} else {
+			buf_append(&b, replacement, 3);
+			i++;
+		}
+	}
+	return json_stringn(b.data ? b.data : "", b.len);
+}
+
+static json_t *jstr(const char *s)
+{
+	return jtext(s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Set key to v (a new reference), failing the whole document once. */
+static void jset(json_t *o, const char *key, json_t *v, int *err)
+{
+	if (!v || json_object_set_new(o, key, v))
+		*err = -ENOMEM;
+}
+
+static json_t *json_image(const struct report_meta *m, int *err)
+{
+	json_t *o = json_object();
+	char os[320];
+
+	if (!o)
+		return NULL;
+	image_os_name(m->image, os, sizeof(os));
+	jset(o, "path", jstr(m->image->path), err);
+	jset(o, "format", jstr(m->image->format), err);
+	jset(o, "sha256", jstr(m->image->sha256), err);
+	jset(o, "os", jstr(os), err);
+	jset(o, "distro", jstr(m->image->distro), err);
+	jset(o, "product", jstr(m->image->product), err);
+	jset(o, "major", json_integer(m->image->major), err);
+	jset(o, "minor", json_integer(m->image->minor), err);
+	jset(o, "os_arch", jstr(m->image->os_arch), err);
+	jset(o, "root", jstr(m->image->root), err);
+	jset(o, "fstype", jstr(m->image->fstype), err);
+	jset(o, "inspect_s", json_real(m->image->t_inspect_s), err);
+	jset(o, "inspect_cached", json_boolean(m->image->cached), err);
+	jset(o, "pull_s", json_real(m->image_pull_s), err);
+	return o;
+}
+
+static json_t *json_sub(const struct test_result *t, const struct sub_result *u, int *err)
+{
+	json_t *o = json_object();
+	bool in = u->out_end >= u->out_start && u->out_end <= t->output.len;
+
+	if (!o)
+		return NULL;
+	jset(o, "num", json_integer(u->num), err);
+	jset(o, "name", jstr(u->name), err);
+	jset(o, "outcome", jstr(outcome_name(u->outcome)), err);
+	jset(o, "reason", jstr(u->reason), err);
+	jset(o, "test_progs_num", jstr(u->tp), err);
+	jset(o, "sanitizer_logs", jstr(u->san), err);
+	jset(o, "kernel_splat", jstr(u->splat ? splat_name(u->splat) : ""), err);
+	jset(o, "kernel_splat_line", jstr(u->splat_line), err);
+	jset(o, "duration_ms", json_integer(u->duration_ms), err);
+	jset(o, "output", in ? jtext(t->output.data + u->out_start, u->out_end - u->out_start) : jstr(""), err);
+	return o;
+}
+
+static json_t *json_test(const struct test_result *t, int *err)
+{
+	json_t *o = json_object(), *subs = json_array();
+
+	if (!o || !subs) {
+		json_decref(o);
+		json_decref(subs);
+		return NULL;
+	}
+	jset(o, "num", json_integer(t->num), err);
+	jset(o, "name", jstr(t->name), err);
+	jset(o, "outcome", jstr(outcome_name(t->outcome)), err);
+	jset(o, "reason", jstr(t->reason), err);
+	jset(o, "exit_code", json_integer(t->exit_code), err);
+	jset(o, "signal", json_integer(t->signal), err);
+	jset(o, "duration_ms", json_integer(t->duration_ms), err);
+	jset(o, "timeout_s", json_integer(t->timeout_s), err);
+	jset(o, "kernel_splat", jstr(t->splat ? splat_name(t->splat) : ""), err);
+	jset(o, "kernel_splat_line", jstr(t->splat_line), err);
+	jset(o, "expect", jstr(t->expect), err);
+	if (t->has_rate)
+		jset(o, "rate", json_pack("{s:I, s:I, s:[f, f]}", "failures", (json_int_t)t->rate_failures,
+					  "iterations", (json_int_t)t->rate_iterations, "ci95", t->rate_lo,
+					  t->rate_hi), err);
+	if (t->variant) {
+		char v[2] = { t->variant, '\0' };
+
+		jset(o, "variant", jstr(v), err);
+		jset(o, "run", json_integer(t->run), err);
+	}
+	for (unsigned int j = 0; j < t->nsubs; j++)
+		if (json_array_append_new(subs, json_sub(t, &t->subs[j], err)))
+			*err = -ENOMEM;
+	jset(o, "subtests", subs, err);
+	jset(o, "sanitizer_log", jtext(t->san.data, t->san.len), err);
+	jset(o, "output", jtext(t->output.data, t->output.len), err);
+	return o;
 }
 
 int report_json(const char *path, const struct run_result *r, const struct report_meta *m)
 {
-	cleanup_buf struct buf b = { 0 };
+	json_t *root = json_object(), *counts = json_object(), *tests = json_array(), *splats = json_array();
 	unsigned int c[OUT__COUNT];
+	char *text = NULL;
+	int err = root && counts && tests && splats ? 0 : -ENOMEM;
 
 	run_result_counts(r, c);
-	buf_append(&b, "{", 1);
-	json_kv(&b, "status", run_status_name(r->status), true);
-	json_kv(&b, "status_message", r->status_msg, true);
-	buf_printf(&b, "\"exit_code\": %d, ", run_result_exit_code(r));
-	json_kv(&b, "arch", m->arch, true);
-	json_kv(&b, "accel", r->accel_kvm ? "kvm" : "tcg", true);
-	json_kv(&b, "accel_reason", r->accel_reason, true);
-	json_kv(&b, "stress", m->stress ? m->stress : "", true);
-	buf_printf(&b, "\"smp\": %u, \"memory_mb\": %u, ", m->smp, m->memory_mb);
-	buf_append(&b, "\"kernel\": {", 11);
-	json_kv(&b, "image", m->kernel_image, true);
-	json_kv(&b, "version", m->kernel_version, true);
-	json_kv(&b, "sha256", m->kernel_sha256, true);
-	json_kv(&b, "source", m->kernel_source, true);
-	json_kv(&b, "guest_uname", r->guest_kernel, false);
-	buf_append(&b, "}, ", 3);
-	if (m->image) {
-		char os[320];
-
-		image_os_name(m->image, os, sizeof(os));
-		buf_append(&b, "\"image\": {", 10);
-		json_kv(&b, "path", m->image->path, true);
-		json_kv(&b, "format", m->image->format, true);
-		json_kv(&b, "sha256", m->image->sha256, true);
-		json_kv(&b, "os", os, true);
-		json_kv(&b, "distro", m->image->distro, true);
-		json_kv(&b, "product", m->image->product, true);
-		buf_printf(&b, "\"major\": %d, \"minor\": %d, ", m->image->major, m->image->minor);
-		json_kv(&b, "os_arch", m->image->os_arch, true);
-		json_kv(&b, "root", m->image->root, true);
-		json_kv(&b, "fstype", m->image->fstype, true);
-		buf_printf(&b, "\"inspect_s\": %.3f, \"inspect_cached\": %s, \"pull_s\": %.3f}, ",
-			   m->image->t_inspect_s, m->image->cached ? "true" : "false", m->image_pull_s);
+	if (err) {
+		json_decref(counts);
+		json_decref(tests);
+		json_decref(splats);
+		goto out;
 	}
-	buf_printf(&b, "\"times_ms\": {\"agent_hello\": %llu, \"guest_uptime_at_hello\": %llu, "
-		       "\"first_result\": %llu, \"end_record\": %llu, \"qemu_exit\": %llu}, ",
-		   (unsigned long long)r->t_hello_ms, (unsigned long long)r->guest_uptime_ms,
-		   (unsigned long long)r->t_first_result_ms, (unsigned long long)r->t_end_ms,
-		   (unsigned long long)r->t_exit_ms);
-	buf_printf(&b, "\"counts\": {");
+	jset(root, "status", jstr(run_status_name(r->status)), &err);
+	jset(root, "status_message", jstr(r->status_msg), &err);
+	jset(root, "exit_code", json_integer(run_result_exit_code(r)), &err);
+	jset(root, "arch", jstr(m->arch), &err);
+	jset(root, "accel", jstr(r->accel_kvm ? "kvm" : "tcg"), &err);
+	jset(root, "accel_reason", jstr(r->accel_reason), &err);
+	jset(root, "stress", jstr(m->stress), &err);
+	jset(root, "smp", json_integer(m->smp), &err);
+	jset(root, "memory_mb", json_integer(m->memory_mb), &err);
+	jset(root, "kernel", json_pack("{s:o, s:o, s:o, s:o, s:o}", "image", jstr(m->kernel_image),
+				       "version", jstr(m->kernel_version), "sha256", jstr(m->kernel_sha256),
+				       "source", jstr(m->kernel_source), "guest_uname", jstr(r->guest_kernel)),
+	     &err);
+	if (m->image)
+		jset(root, "image", json_image(m, &err), &err);
+	jset(root, "times_ms", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+					 "agent_hello", (json_int_t)r->t_hello_ms,
+					 "guest_uptime_at_hello", (json_int_t)r->guest_uptime_ms,
+					 "first_result", (json_int_t)r->t_first_result_ms,
+					 "end_record", (json_int_t)r->t_end_ms, "qemu_exit", (json_int_t)r->t_exit_ms),
+	     &err);
 	for (int i = OUT_PASS; i < OUT__COUNT; i++)
-		buf_printf(&b, "%s\"%s\": %u", i == OUT_PASS ? "" : ", ", outcome_name(i), c[i]);
-	buf_printf(&b, "}, \"tests\": [");
-	for (unsigned int i = 0; i < r->ntests; i++) {
-		const struct test_result *t = &r->tests[i];
+		jset(counts, outcome_name(i), json_integer(c[i]), &err);
+	jset(root, "counts", counts, &err);
+	for (unsigned int i = 0; i < r->ntests; i++)
+		if (json_array_append_new(tests, json_test(&r->tests[i], &err)))
+			err = -ENOMEM;
+	jset(root, "tests", tests, &err);
+	for (unsigned int i = 0; i < r->nsplats; i++)
+		if (json_array_append_new(splats, json_pack("{s:i, s:i, s:o, s:o}", "test", r->splats[i].test,
+							    "subtest", r->splats[i].sub, "kind",
+							    jstr(splat_name(r->splats[i].kind)), "line",
+							    jstr(r->splats[i].line))))
+			err = -ENOMEM;
+	jset(root, "kernel_reports", splats, &err);
+	text = err ? NULL : json_dumps(root, JSON_PRESERVE_ORDER);
+	if (!err && !text)
+		err = -ENOMEM;
+	if (!err) {
+		cleanup_buf struct buf b = { 0 };
 
-		buf_printf(&b, "%s{\"num\": %u, ", i ? ", " : "", t->num);
-		json_kv(&b, "name", t->name, true);
-		json_kv(&b, "outcome", outcome_name(t->outcome), true);
-		json_kv(&b, "reason", t->reason, true);
-		buf_printf(&b, "\"exit_code\": %d, \"signal\": %d, \"duration_ms\": %u, "
-			       "\"timeout_s\": %u, ",
-			   t->exit_code, t->signal, t->duration_ms, t->timeout_s);
-		json_kv(&b, "kernel_splat", t->splat ? splat_name(t->splat) : "", true);
-		json_kv(&b, "kernel_splat_line", t->splat_line, true);
-		json_kv(&b, "expect", t->expect, true);
-		if (t->has_rate)
-			buf_printf(&b, "\"rate\": {\"failures\": %lu, \"iterations\": %lu, "
-				       "\"ci95\": [%.6f, %.6f]}, ",
-				   t->rate_failures, t->rate_iterations, t->rate_lo, t->rate_hi);
-		if (t->variant)
-			buf_printf(&b, "\"variant\": \"%c\", \"run\": %u, ", t->variant, t->run);
-		buf_append(&b, "\"subtests\": [", 13);
-		for (unsigned int j = 0; j < t->nsubs; j++) {
-			const struct sub_result *u = &t->subs[j];
-
-			buf_printf(&b, "%s{\"num\": %u, ", j ? ", " : "", u->num);
-			json_kv(&b, "name", u->name, true);
-			json_kv(&b, "outcome", outcome_name(u->outcome), true);
-			json_kv(&b, "reason", u->reason, true);
-			json_kv(&b, "test_progs_num", u->tp, true);
-			json_kv(&b, "sanitizer_logs", u->san, true);
-			json_kv(&b, "kernel_splat", u->splat ? splat_name(u->splat) : "", true);
-			json_kv(&b, "kernel_splat_line", u->splat_line, true);
-			buf_printf(&b, "\"duration_ms\": %u, \"output\": ", u->duration_ms);
-			if (u->out_end >= u->out_start && u->out_end <= t->output.len)
-				report_json_str(&b, t->output.data + u->out_start, u->out_end - u->out_start);
-			else
-				report_json_str(&b, "", 0);
-			buf_append(&b, "}", 1);
-		}
-		buf_append(&b, "], ", 3);
-		buf_append(&b, "\"sanitizer_log\": ", 17);
-		report_json_str(&b, t->san.data ? t->san.data : "", t->san.len);
-		buf_append(&b, ", ", 2);
-		buf_append(&b, "\"output\": ", 10);
-		report_json_str(&b, t->output.data ? t->output.data : "", t->output.len);
-		buf_append(&b, "}", 1);
+		buf_printf(&b, "%s\n", text);
+		err = b.data ? write_file_atomic(path, b.data, b.len, 0644) : -ENOMEM;
 	}
-	buf_append(&b, "], \"kernel_reports\": [", 22);
-	for (unsigned int i = 0; i < r->nsplats; i++) {
-		buf_printf(&b, "%s{\"test\": %u, \"subtest\": %u, ", i ? ", " : "", r->splats[i].test,
-			   r->splats[i].sub);
-		json_kv(&b, "kind", splat_name(r->splats[i].kind), true);
-		json_kv(&b, "line", r->splats[i].line, false);
-		buf_append(&b, "}", 1);
-	}
-	buf_append(&b, "]}\n", 3);
-	return write_file_atomic(path, b.data, b.len, 0644);
+out:
+	free(text);
+	json_decref(root);
+	return err;
 }
 
 void report_xml_str(struct buf *b, const char *s, size_t len)

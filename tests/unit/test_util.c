@@ -82,10 +82,41 @@ static void test_reports_take_any_bytes(void)
 	buf_free(&x);
 }
 
+/* results.json, written through jansson, of a test that printed the same
+ * bytes: a strict parser reads it and finds the valid text. */
+static void test_results_json_takes_any_bytes(void)
+{
+	static const char nasty[] = "ok \xff\xfe \xc3( \x01\x1b[31m \xed\xa0\x80 \xc3\xa9 <&\"> end\0tail";
+	struct test_result t = { .num = 1, .outcome = OUT_FAIL };
+	struct run_result r = { .tests = &t, .ntests = 1, .status = RUN_COMPLETE };
+	struct report_meta m = { .arch = "x86_64", .kernel_version = "v\xff" };
+	char path[] = "/tmp/kta-unit-json.XXXXXX";
+	int fd = mkstemp(path);
+	json_error_t err;
+	json_t *v = NULL, *out;
+
+	snprintf(t.name, sizeof(t.name), "nasty");
+	buf_append(&t.output, nasty, sizeof(nasty) - 1);
+	CHECK(fd >= 0, "temp file");
+	if (fd >= 0) {
+		close(fd);
+		CHECK_EQ_INT(report_json(path, &r, &m), 0, "results.json written");
+		v = json_load_file(path, JSON_ALLOW_NUL, &err);
+	}
+	out = json_object_get(json_array_get(json_object_get(v, "tests"), 0), "output");
+	CHECK(v != NULL, "results.json of invalid UTF-8, control and NUL bytes parses");
+	CHECK(out && strstr(json_string_value(out), "\xc3\xa9 <&\"> end") != NULL, "and keeps the valid text");
+	CHECK(out && json_string_length(out) > strlen(json_string_value(out)), "the NUL byte kept (as \\u0000)");
+	json_decref(v);
+	buf_free(&t.output);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_utf8();
 	test_reports_take_any_bytes();
+	test_results_json_takes_any_bytes();
 	test_atomic_write_no_symlink();
 	return unit_done();
 }
