@@ -116,7 +116,7 @@ deps-image:
 	$(Q)scripts/deps.sh ensure libguestfs-dev qemu-utils linux-image-$(shell dpkg --print-architecture)
 
 guestfs: deps-image
-	$(Q)$(MAKE) --no-print-directory $(GUESTFS)
+	$(Q)$(MAKE) -s --no-print-directory $(GUESTFS)
 
 # Debian 12 (python3, bpftool, iproute2, libasan8) as a partitioned qcow2,
 # built once into the cache; prints its path.
