@@ -71,8 +71,31 @@ static int build(struct cpio *c, int order)
 	return err;
 }
 
+/* The cache's trim: least recently used first, within the cap, sparing
+ * what was used in the grace period. */
+static void test_cache_pick(void)
+{
+	const int64_t now = 1000000;
+	const struct initramfs_cached e[] = {
+		{ "a.cpio", 400 << 20, now - 86400 },      /* a day old */
+		{ "b.cpio", 400 << 20, now - 3 * 86400 },  /* the oldest */
+		{ "c.cpio", 400 << 20, now - 60 },         /* in use: spared */
+		{ "d.cpio", 100 << 20, now - 2 * 86400 },
+	};
+	bool v[4];
+
+	CHECK_EQ_INT((int)initramfs_cache_pick(e, 4, 2048ull << 20, now, v), 0, "within the cap: nothing");
+	CHECK(!v[0] && !v[1] && !v[2] && !v[3], "no victims");
+	CHECK_EQ_INT((int)initramfs_cache_pick(e, 4, 1024ull << 20, now, v), 1, "over by 276 MB: one goes");
+	CHECK(v[1] && !v[0] && !v[2] && !v[3], "the least recently used");
+	CHECK_EQ_INT((int)initramfs_cache_pick(e, 4, 300ull << 20, now, v), 3, "a small cap");
+	CHECK(v[0] && v[1] && v[3] && !v[2], "all but the one in its grace period");
+	CHECK_EQ_INT((int)initramfs_cache_pick(e, 0, 0, now, v), 0, "an empty cache");
+}
+
 int main(void)
 {
+	test_cache_pick();
 	struct cpio c, d;
 	struct entry e[16];
 	int n;
