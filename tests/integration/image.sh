@@ -84,13 +84,29 @@ check "hung guest killed: file pulled from the overlay" \
 check "hung guest killed: image unchanged (sha256)" [ "$(hash_of "$work/small.qcow2")" = "$h0" ]
 
 # Ctrl-C while a test hangs: no pull, overlay kept on request, image unchanged.
-"$KTA" run --accel tcg --kernel-version "$KVER" --artifacts "$work/int.art" --keep-overlay \
-	--image "$work/small.qcow2" --test "$T/hang" >"$work/int.out" 2>"$work/int.err" &
-pid=$!
-for _ in $(seq 1 600); do grep -q 'kta: begin 1' "$work/int.art/console.log" 2>/dev/null && break; sleep 0.1; done
-sleep 1
-kill -INT "$pid"
-wait "$pid"; echo $? >"$work/int.rc"
+# Debian's cloud kernels sometimes panic during boot under TCG ("Fatal
+# exception in interrupt", before the agent starts: the boot flake of
+# docs/bisect.md, met here once in fresh-machine); such a boot is retried
+# once, and said. A boot that got to the test is never retried.
+interrupt_run() {
+	rm -rf "$work/int.art"
+	"$KTA" run --accel tcg --kernel-version "$KVER" --artifacts "$work/int.art" --keep-overlay \
+		--image "$work/small.qcow2" --test "$T/hang" >"$work/int.out" 2>"$work/int.err" &
+	pid=$!
+	for _ in $(seq 1 600); do
+		grep -q 'kta: begin 1' "$work/int.art/console.log" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"; echo $? >"$work/int.rc"
+}
+interrupt_run
+if grep -q 'kernel-failed-to-boot' "$work/int.err"; then
+	echo "# Ctrl-C: the kernel did not boot ($(grep -o 'kernel panic: .*' "$work/int.err" | head -1)); once more"
+	interrupt_run
+fi
 check "Ctrl-C: exit 130" rc_is int 130
 check "Ctrl-C: nothing pulled" has "$work/int.err" 'interrupted: nothing pulled'
 check "Ctrl-C: overlay kept (--keep-overlay)" [ -s "$work/int.art/overlay.qcow2" ]
