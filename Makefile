@@ -36,7 +36,7 @@ CC ?= cc
 HOST_CC := $(CC)
 KTA := $(O)/kta
 
-# The architecture rows come from host/arch.c (`kta arch make`): make
+# The architecture rows come from host/base/arch.c (`kta arch make`): make
 # regenerates this file when kta changes and restarts with it.
 ARCH_MK := $(O)/arch.mk
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -66,11 +66,14 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # jansson: JSON that comes back from other machines (kta validate's cell
 # results) is read with a maintained parser.
 HOST_LIBS := -lm -ljansson
-HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c))
+# host/ is grouped by concern (docs/design.md); host/guestfs/ is a separate
+# program, the only one that links libguestfs.
+HOST_SRCS := $(filter-out host/main.c host/guestfs/%,$(wildcard host/*.c host/*/*.c))
+HOST_HDRS := $(wildcard host/*/*.h)
 HOST_OBJS := $(patsubst host/%.c,$(O)/host/%.o,$(HOST_SRCS))
 HOST_SAN_OBJS := $(patsubst host/%.c,$(O)/host-san/%.o,$(HOST_SRCS))
 
-AGENT_SRCS := $(wildcard rootfs/*.c) host/proto.c host/tprogs.c
+AGENT_SRCS := $(wildcard rootfs/*.c) host/run/proto.c host/selftests/tprogs.c
 GUEST_DIR := $(O)/$(ARCH)
 GUEST_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE -Iguest-tests
 # Each guest suite is guest-tests/<suite>/ with a suite.txt manifest and a
@@ -123,19 +126,19 @@ guestfs: deps-image
 image: guestfs host
 	$(Q)scripts/image.sh debian $(ARCH)
 
-# ARCH's QEMU and, for a foreign ARCH, its cross toolchain (host/arch.c).
+# ARCH's QEMU and, for a foreign ARCH, its cross toolchain (host/base/arch.c).
 deps-arch: $(ARCH_MK)
 	$(Q)scripts/deps.sh ensure $(KTA_PACKAGES_$(ARCH))
 
-$(O)/host/%.o: host/%.c $(wildcard host/*.h)
+$(O)/host/%.o: host/%.c $(HOST_HDRS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -c -o $@ $<
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -c -o $@ $<
 
-$(O)/host-san/%.o: host/%.c $(wildcard host/*.h)
+$(O)/host-san/%.o: host/%.c $(HOST_HDRS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC-SAN  $@")
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -c -o $@ $<
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -c -o $@ $<
 
 $(KTA): $(O)/host/main.o $(HOST_OBJS)
 	$(if $(Q),@echo "  LD      $@")
@@ -155,17 +158,17 @@ $(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
 	$(if $(Q),@echo "  LD-SAN  $@")
 	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
-# `kta run --image`'s window into disk images (host/image/, docs/image.md):
+# `kta run --image`'s window into disk images (host/guestfs/, docs/image.md):
 # the only program that links libguestfs, so kta and runs without --image
 # never load it.
 GUESTFS := $(O)/kta-guestfs
-$(GUESTFS): host/image/kta-guestfs.c
+$(GUESTFS): host/guestfs/kta-guestfs.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -o $@ $< -lguestfs
 
 # The agent is PID 1 in the guest: static, no loader, no libc on the rootfs.
-$(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/proto.h host/tprogs.h
+$(GUEST_DIR)/kta-agent: $(AGENT_SRCS) $(wildcard rootfs/*.h) host/run/proto.h host/selftests/tprogs.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(GUEST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -static -o $@ $(AGENT_SRCS)

@@ -1,6 +1,6 @@
 /* Fuzz target: KTAP result lines, key=value facts, console lines. */
-#include "ktap.h"
-#include "splat.h"
+#include "run/ktap.h"
+#include "run/splat.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
 /* Fuzz target: the .ko ELF reader (modinfo_get, elf_machine) and the kernel
  * image header probe. Both read files kta did not build: every offset in
  * them is attacker-controlled. */
-#include "kimage.h"
-#include "log.h" /* kimage.c's file-level probes log */
-#include "modinfo.h"
+#include "kernel/kimage.h"
+#include "base/log.h" /* kimage.c's file-level probes log */
+#include "kernel/modinfo.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Fuzz target: the results-channel decoder, fed in uneven chunks as the
  * guest's bytes arrive. */
-#include "proto.h"
+#include "run/proto.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Fuzz target: suite manifests and the ELF dependency reader. */
-#include "libs.h"
-#include "suite.h"
+#include "guest/libs.h"
+#include "guest/suite.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Fuzz target: test_progs' output lines (what the agent turns into subtest
  * results) and the subtest markers on the console. */
-#include "splat.h"
-#include "tprogs.h"
+#include "run/splat.h"
+#include "selftests/tprogs.h"
 
 #include <stddef.h>
 #include <stdint.h>

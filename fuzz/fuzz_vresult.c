@@ -1,8 +1,8 @@
 /* Fuzz target: a validate cell's result file (it may come back from another
  * machine's CI job), parsed and merged with itself (the second copy is a
  * duplicate cell that must be named, not counted). */
-#include "validate.h"
-#include "verdict.h"
+#include "validate/validate.h"
+#include "validate/verdict.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* kta: the kernel test appliance. Subcommands dispatch from one table. */
-#include "cmd.h"
-#include "log.h"
-#include "results.h"
+#include "cmd/cmd.h"
+#include "base/log.h"
+#include "run/results.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -38,7 +38,7 @@ BPF_PKG_CONFIG = $(if $(GUEST_NATIVE),$(PKG_CONFIG),PKG_CONFIG_LIBDIR=$(GUEST_SY
 BPF_SYSROOT_CFLAGS = $(if $(GUEST_NATIVE),,-isystem $(GUEST_SYSROOT)/usr/include)
 
 # bpf_tracing.h's __TARGET_ARCH_<name> and the BPF byte order (bpfel,
-# bpfeb) come from host/arch.c's rows (KTA_BPF_* in $(O)/arch.mk).
+# bpfeb) come from host/base/arch.c's rows (KTA_BPF_* in $(O)/arch.mk).
 BPF_TARGET_ARCH := $(KTA_BPF_ARCH_$(ARCH))
 BPF_TARGET := bpf$(KTA_BPF_ENDIAN_$(ARCH))
 
@@ -115,7 +115,7 @@ bpf-toolchain-info: $(LIBBPF_A)
 	@echo "clang            $$($(BPF_CLANG) --version | head -n1)"
 	@echo "bpftool          $$($(BPF_SKEL_BPFTOOL) version | head -n1) ($(BPF_SKEL_BPFTOOL))"
 
-bpf_check_arch = $(if $(BPF_TARGET_ARCH),,$(error mk/bpf.mk: no BPF fields for ARCH=$(ARCH) in host/arch.c))
+bpf_check_arch = $(if $(BPF_TARGET_ARCH),,$(error mk/bpf.mk: no BPF fields for ARCH=$(ARCH) in host/base/arch.c))
 
 # The fetch is order-only on kta and the package check: rebuilding kta must
 # not re-fetch. kta prints the tree's directory as its last line.

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "proto.h"
+#include "run/proto.h"
 
 #define AGENT_PLAN_PATH "/kta/plan"
 #define AGENT_MODULES_PATH "/kta/modules"

@@ -1,4 +1,4 @@
-/* The test plan, /kta/plan, as written by the host (host/cmd_run.c), and
+/* The test plan, /kta/plan, as written by the host (host/cmd/cmd_run.c), and
  * each test's environment built from it:
  *
  *   # kta plan v1

@@ -6,7 +6,7 @@
  * the agent also reaps every orphan the kernel reparents to it.
  */
 #include "agent.h"
-#include "tprogs.h"
+#include "selftests/tprogs.h"
 
 #include <errno.h>
 #include <fcntl.h>

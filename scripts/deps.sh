@@ -3,7 +3,7 @@
 #   deps.sh install [PKG...]   install whatever is missing
 #   deps.sh ensure [PKG...]    same, but cheap when nothing is missing (used by make)
 # PKG: more packages, e.g. a guest architecture's QEMU and cross toolchain
-# (make deps-arch takes them from host/arch.c's row: `kta arch show ARCH`).
+# (make deps-arch takes them from host/base/arch.c's row: `kta arch show ARCH`).
 # Only Debian's archive, through the system's own apt sources.
 set -euo pipefail
 

@@ -21,8 +21,8 @@ mkdir -p "$O/fuzz-lf/obj" "$O/fuzz-crashes"
 # The host's code once, instrumented the same way, as a library each
 # target links what it needs from (a parser's helpers: logging, buffers).
 objs=()
-for c in host/*.c; do
-	[ "$c" = host/main.c ] && continue
+for c in host/*/*.c; do
+	case $c in host/guestfs/*) continue ;; esac
 	o=$O/fuzz-lf/obj/$(basename "$c" .c).o
 	if [ ! -e "$o" ] || [ "$c" -nt "$o" ] || [ -n "$(find host -name '*.h' -newer "$o" -print -quit)" ]; then
 		"$cc" -g -O1 -D_GNU_SOURCE -Ihost -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -c "$c" -o "$o"

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "bisect_stats.h"
+#include "bisect/bisect_stats.h"
 #include "unit.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))

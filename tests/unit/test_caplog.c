@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "caplog.h"
+#include "run/caplog.h"
 #include "unit.h"
-#include "util.h"
+#include "base/util.h"
 
 static void check_log(size_t cap, size_t total, size_t chunk, const char *desc)
 {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
+#include "run/classify.h"
 #include "unit.h"
 
 static void test_splat_in_xfail(void)

@@ -1,7 +1,7 @@
 /* The newc writer and the initramfs builder, checked by parsing the output
  * back with an independent reader, and for determinism. */
-#include "cpio.h"
-#include "initramfs.h"
+#include "guest/cpio.h"
+#include "guest/initramfs.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* --image's pure part: libguestfs's root device as the guest's virtio disk. */
-#include "image.h"
+#include "guest/image.h"
 #include "unit.h"
 
 #include <errno.h>

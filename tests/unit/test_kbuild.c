@@ -2,11 +2,11 @@
  * Kconfig expressions, the Kconfig walker on a small made-up tree, the
  * survival check's reasons, the cache key, patch parsing and the Debian
  * source names. */
-#include "kbuild.h"
-#include "kconf.h"
-#include "ksource.h"
-#include "log.h"
-#include "patches.h"
+#include "kbuild/kbuild.h"
+#include "kbuild/kconf.h"
+#include "kbuild/ksource.h"
+#include "base/log.h"
+#include "kbuild/patches.h"
 #include "unit.h"
 
 #include <errno.h>

@@ -2,14 +2,14 @@
  * and corrupt input), kernel image probing, Debian version matching and
  * ordering, apt source parsing, and which guest modules a config needs.
  */
-#include "apt.h"
-#include "kernel.h"
-#include "kimage.h"
-#include "log.h"
-#include "modinfo.h"
-#include "modules.h"
+#include "apt/apt.h"
+#include "kernel/kernel.h"
+#include "kernel/kimage.h"
+#include "base/log.h"
+#include "kernel/modinfo.h"
+#include "kernel/modules.h"
 #include "unit.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* KTAP result lines, key=value facts, console splats and markers. */
-#include "ktap.h"
-#include "splat.h"
+#include "run/ktap.h"
+#include "run/splat.h"
 #include "unit.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* Frame encoder/decoder: round trips, every corruption class, truncation,
  * and byte-at-a-time delivery. */
-#include "proto.h"
+#include "run/proto.h"
 #include "unit.h"
 
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* The QEMU command line for the x86_64 profile and every other row, and
  * the architecture table's invariants. */
-#include "arch.h"
-#include "exe.h"
-#include "qemu.h"
+#include "base/arch.h"
+#include "guest/exe.h"
+#include "run/qemu.h"
 #include "unit.h"
 
 #include <elf.h>

@@ -1,12 +1,12 @@
 /* The selftests' pure parts: test_progs' result lines, the subtest
  * markers on the console, Fisher's exact test, the BTF finder, the
  * toolchain root's package list. */
-#include "arch.h"
-#include "log.h"
-#include "splat.h"
-#include "stats.h"
-#include "tprogs.h"
-#include "troot.h"
+#include "base/arch.h"
+#include "base/log.h"
+#include "run/splat.h"
+#include "base/stats.h"
+#include "selftests/tprogs.h"
+#include "toolchain/troot.h"
 #include "unit.h"
 
 #include <errno.h>

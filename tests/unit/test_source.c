@@ -1,6 +1,6 @@
 /* `kta source`: version matching, picking a stanza from `apt-cache
  * showsrc` output, the Files sizes, entry names. */
-#include "source.h"
+#include "kernel/source.h"
 #include "unit.h"
 
 #include <errno.h>

@@ -15,9 +15,9 @@
  */
 #include <math.h>
 
-#include "stats.h"
+#include "base/stats.h"
 #include "unit.h"
-#include "verdict.h"
+#include "validate/verdict.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
 

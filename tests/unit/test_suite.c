@@ -1,7 +1,7 @@
 /* Suite manifests, output classification, Wilson intervals, DT_NEEDED. */
-#include "classify.h"
-#include "libs.h"
-#include "suite.h"
+#include "run/classify.h"
+#include "guest/libs.h"
+#include "guest/suite.h"
 #include "unit.h"
 
 #include <elf.h>

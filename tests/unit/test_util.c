@@ -7,9 +7,9 @@
 
 #include <jansson.h>
 
-#include "report.h"
+#include "run/report.h"
 #include "unit.h"
-#include "util.h"
+#include "base/util.h"
 
 static void test_atomic_write_no_symlink(void)
 {

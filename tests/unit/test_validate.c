@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
+#include "base/arch.h"
 #include "unit.h"
-#include "validate.h"
+#include "validate/validate.h"
 
 static struct vresult result(unsigned int index, const char *arch, enum vside side, const char *status)
 {

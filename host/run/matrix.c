@@ -1,0 +1,355 @@
+/* The architecture matrix (matrix.h). Each architecture runs in a forked
+ * child whose stdout and stderr go to <dir>/<arch>/output.log and whose
+ * results come back in <dir>/<arch>/matrix.txt: a file, not a pipe, so a
+ * child never blocks on a parent busy waiting for another. The parent only
+ * schedules, forwards SIGINT/SIGTERM, and prints the table.
+ */
+#include "run/matrix.h"
+
+#include "cmd/cmd.h"
+#include "base/log.h"
+#include "run/results.h"
+#include "base/util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SUITES 16
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+int matrix_parse_arches(const char *list, struct matrix_opts *m)
+{
+	m->narches = 0;
+	if (!strcmp(list, "all")) {
+		for (size_t i = 0; i < arch_count() && i < ARRAY_SIZE(m->arches); i++)
+			m->arches[m->narches++] = arch_at(i);
+		return 0;
+	}
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		char name[32];
+		const struct arch_profile *a;
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		a = arch_from_arg(name);
+		if (!a)
+			return -EINVAL;
+		for (unsigned int i = 0; i < m->narches; i++)
+			if (m->arches[i] == a)
+				a = NULL;
+		if (a && m->narches < ARRAY_SIZE(m->arches))
+			m->arches[m->narches++] = a;
+		p += n;
+		p += *p == ',';
+	}
+	if (!m->narches) {
+		pr_err("--arch: no architecture in `%s`", list);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void matrix_report_test(int fd, const char *suite, const char *outcome, unsigned int duration_ms)
+{
+	dprintf(fd, "test %s %s %u\n", suite && *suite ? suite : "tests", outcome, duration_ms);
+}
+
+void matrix_report_run(int fd, const char *kernel, unsigned long long first_result_ms,
+		       unsigned long long total_ms)
+{
+	dprintf(fd, "run %s %llu %llu\n", kernel && *kernel ? kernel : "?", first_result_ms, total_ms);
+}
+
+static unsigned long long mem_available_mb(void)
+{
+	cleanup_buf struct buf b = { 0 };
+	const char *p;
+
+	if (read_file("/proc/meminfo", &b, 1 << 16) || !b.data || !(p = strstr(b.data, "MemAvailable:")))
+		return 0;
+	return strtoull(p + 13, NULL, 10) / 1024;
+}
+
+/* TCG runs one host thread per vCPU: a guest with smp vCPUs wants smp
+ * cores; and its memory plus QEMU's own (~300 MB under TCG). */
+static unsigned int auto_jobs(const struct matrix_opts *m)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int smp = m->smp ? m->smp : 1, mem = 0, by_cpu, by_mem;
+	unsigned long long avail = mem_available_mb();
+
+	for (unsigned int i = 0; i < m->narches; i++) {
+		unsigned int a = m->memory_mb ? m->memory_mb : m->arches[i]->memory_mb;
+
+		mem = a > mem ? a : mem;
+	}
+	by_cpu = cpus > 0 ? (unsigned int)cpus / smp : 1;
+	by_mem = avail ? (unsigned int)(avail / (mem + 300)) : 1;
+	by_cpu = by_cpu ? by_cpu : 1;
+	by_mem = by_mem ? by_mem : 1;
+	return by_cpu < by_mem ? by_cpu : by_mem;
+}
+
+struct cell {
+	char name[32];
+	unsigned int pass, xfail, fail, skip;
+	unsigned long long ms;
+};
+
+struct row {
+	const struct arch_profile *arch;
+	pid_t pid;
+	int exit_code;
+	bool done, have_run;
+	char kernel[96];
+	unsigned long long first_ms, total_ms;
+	uint64_t started_ms, wall_ms;
+	struct cell cells[MAX_SUITES];
+	unsigned int ncells;
+	char dir[PATH_MAX];
+};
+
+static struct cell *cell_for(struct row *r, const char *suite)
+{
+	for (unsigned int i = 0; i < r->ncells; i++)
+		if (!strcmp(r->cells[i].name, suite))
+			return &r->cells[i];
+	if (r->ncells == MAX_SUITES)
+		return NULL;
+	snprintf(r->cells[r->ncells].name, sizeof(r->cells[0].name), "%s", suite);
+	return &r->cells[r->ncells++];
+}
+
+static void read_results(struct row *r)
+{
+	cleanup_free char *path = path_join(r->dir, "matrix.txt");
+	cleanup_buf struct buf b = { 0 };
+
+	if (!path || read_file(path, &b, 1 << 20) || !b.data)
+		return;
+	for (char *line = b.data, *next; line && *line; line = next) {
+		char suite[64], outcome[64], kernel[96];
+		unsigned long long a, c;
+		unsigned int ms;
+		struct cell *cl;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (sscanf(line, "test %63s %63s %u", suite, outcome, &ms) == 3 && (cl = cell_for(r, suite))) {
+			cl->ms += ms;
+			if (!strcmp(outcome, "pass"))
+				cl->pass++;
+			else if (!strcmp(outcome, "xfail"))
+				cl->xfail++;
+			else if (!strcmp(outcome, "skip"))
+				cl->skip++;
+			else
+				cl->fail++;
+		} else if (sscanf(line, "run %95s %llu %llu", kernel, &a, &c) == 3) {
+			snprintf(r->kernel, sizeof(r->kernel), "%s", kernel);
+			r->first_ms = a;
+			r->total_ms = c;
+			r->have_run = true;
+		}
+	}
+}
+
+static int start(struct row *r, matrix_run_fn fn, void *ctx)
+{
+	cleanup_free char *out = path_join(r->dir, "output.log");
+	cleanup_free char *res = path_join(r->dir, "matrix.txt");
+	int err = mkdir_p(r->dir, 0755);
+
+	if (err || !out || !res)
+		return err ?: -ENOMEM;
+	fflush(stdout);
+	fflush(stderr);
+	r->started_ms = monotonic_ms();
+	r->pid = fork();
+	if (r->pid < 0)
+		return -errno;
+	if (r->pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = open(res, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		/* An arch's run ends with the matrix, even a SIGKILLed one:
+		 * SIGTERM makes it stop its guest and report. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(EXIT_TERMINATED);
+		if (o < 0 || fd < 0)
+			_exit(EXIT_INFRA);
+		dup2(o, 1);
+		dup2(o, 2);
+		_exit(fn(r->arch, r->dir, fd, ctx));
+	}
+	pr_info("%s: started (output: %s/output.log)", r->arch->name, r->dir);
+	return 0;
+}
+
+static void cell_text(const struct cell *c, char *out, size_t n)
+{
+	char pass[24];
+
+	if (c->xfail)
+		snprintf(pass, sizeof(pass), "%u+%ux", c->pass, c->xfail);
+	else
+		snprintf(pass, sizeof(pass), "%u", c->pass);
+	snprintf(out, n, "%s/%u/%u %.1fs", pass, c->fail, c->skip, (double)c->ms / 1000);
+}
+
+static void print_table(FILE *f, struct row *rows, unsigned int n)
+{
+	char suites[MAX_SUITES][32];
+	unsigned int ns = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		for (unsigned int j = 0; j < rows[i].ncells; j++) {
+			bool seen = false;
+
+			for (unsigned int k = 0; k < ns; k++)
+				seen |= !strcmp(suites[k], rows[i].cells[j].name);
+			if (!seen && ns < MAX_SUITES)
+				snprintf(suites[ns++], sizeof(suites[0]), "%s", rows[i].cells[j].name);
+		}
+	}
+	fprintf(f, "# kta matrix: pass/fail/skip per suite (+Nx: known failures, XFAIL) and test time\n");
+	fprintf(f, "%-8s %-30s", "ARCH", "KERNEL");
+	for (unsigned int k = 0; k < ns; k++)
+		fprintf(f, " %-18s", suites[k]);
+	fprintf(f, " %8s %8s  %s\n", "1ST-RES", "WALL", "EXIT");
+	for (unsigned int i = 0; i < n; i++) {
+		struct row *r = &rows[i];
+
+		fprintf(f, "%-8s %-30s", r->arch->name, r->kernel[0] ? r->kernel : "-");
+		for (unsigned int k = 0; k < ns; k++) {
+			struct cell *c = NULL;
+			char text[64] = "-";
+
+			for (unsigned int j = 0; j < r->ncells; j++)
+				if (!strcmp(r->cells[j].name, suites[k]))
+					c = &r->cells[j];
+			if (c)
+				cell_text(c, text, sizeof(text));
+			fprintf(f, " %-18s", text);
+		}
+		if (r->have_run)
+			fprintf(f, " %7.2fs", (double)r->first_ms / 1000);
+		else
+			fprintf(f, " %8s", "-");
+		fprintf(f, " %7.1fs  %d\n", (double)r->wall_ms / 1000, r->exit_code);
+	}
+}
+
+int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
+{
+	struct row rows[ARRAY_SIZE(m->arches)] = { 0 };
+	unsigned int jobs = m->jobs ? m->jobs : auto_jobs(m), running = 0, next = 0, done = 0;
+	bool forwarded = false;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	char dir[PATH_MAX];
+	int err, rc = EXIT_OK;
+	cleanup_free char *table = NULL;
+
+	if (m->dir)
+		err = (size_t)snprintf(dir, sizeof(dir), "%s", m->dir) >= sizeof(dir) ? -ENAMETOOLONG : 0;
+	else
+		err = cmd_out_dir("matrix", dir, sizeof(dir));
+	err = err ?: mkdir_p(dir, 0755);
+	if (err)
+		return pr_err("cannot create `%s`: %s", dir, strerror(-err)), EXIT_INFRA;
+	jobs = jobs > m->narches ? m->narches : jobs;
+	pr_info("matrix of %u architectures, %u at a time, in %s", m->narches, jobs, dir);
+	for (unsigned int i = 0; i < m->narches; i++) {
+		rows[i].arch = m->arches[i];
+		snprintf(rows[i].dir, sizeof(rows[i].dir), "%s/%s", dir, m->arches[i]->name);
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	while (done < m->narches) {
+		int status;
+		pid_t pid;
+
+		while (!stop_signal && running < jobs && next < m->narches) {
+			err = start(&rows[next], fn, ctx);
+			if (err) {
+				pr_err("%s: cannot start: %s", rows[next].arch->name, strerror(-err));
+				rows[next].exit_code = EXIT_INFRA;
+				rows[next].done = true;
+				done++;
+			} else {
+				running++;
+			}
+			next++;
+		}
+		if (stop_signal && next < m->narches) {
+			/* Never started: counted as not run. */
+			for (; next < m->narches; next++, done++)
+				rows[next].exit_code = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+		}
+		if (!running)
+			continue;
+		if (stop_signal && !forwarded) {
+			for (unsigned int i = 0; i < m->narches; i++)
+				if (rows[i].pid > 0 && !rows[i].done)
+					kill(rows[i].pid, stop_signal);
+			forwarded = true;
+		}
+		pid = waitpid_poll(&status, 100);
+		if (pid <= 0)
+			continue;
+		for (unsigned int i = 0; i < m->narches; i++) {
+			struct row *r = &rows[i];
+
+			if (r->pid != pid || r->done)
+				continue;
+			r->done = true;
+			r->wall_ms = monotonic_ms() - r->started_ms;
+			r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			read_results(r);
+			running--;
+			done++;
+			pr_info("%s: exit %d after %.1f s", r->arch->name, r->exit_code, (double)r->wall_ms / 1000);
+		}
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+
+	print_table(stdout, rows, m->narches);
+	fflush(stdout);
+	table = path_join(dir, "matrix.txt");
+	if (table) {
+		FILE *f = fopen(table, "we");
+
+		if (f) {
+			print_table(f, rows, m->narches);
+			fclose(f);
+		}
+	}
+	/* Test failures only: 1; anything worse: the first arch's code. */
+	for (unsigned int i = 0; i < m->narches; i++) {
+		int c = rows[i].exit_code;
+
+		if (c && (rc == EXIT_OK || (rc == EXIT_TEST_FAILED && c != EXIT_TEST_FAILED)))
+			rc = c;
+	}
+	if (stop_signal)
+		rc = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+	return rc;
+}
