@@ -9,6 +9,7 @@
 #include "apt/apt.h"
 #include "base/dirlock.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/pathf.h"
 
 #include <ctype.h>
@@ -172,7 +173,7 @@ static int apt_run(const struct apt *apt, const char *tool, const char *const *e
 		argv[n++] = extra[i];
 	}
 	argv[n] = NULL;
-	return run_command((char *const *)argv, out);
+	return spawn_run((char *const *)argv, NULL, out);
 }
 
 /* The first few error lines of apt's output, for a message a person can
@@ -503,7 +504,7 @@ int apt_download_unpack(const struct apt *apt, const char *const *specs, const c
 	for (size_t i = 0; !err && i < g.gl_pathc; i++) {
 		cleanup_buf struct buf out = { 0 };
 		char *argv[] = { "dpkg-deb", "-x", g.gl_pathv[i], (char *)dest, NULL };
-		int st = run_command(argv, &out);
+		int st = spawn_run(argv, NULL, &out);
 
 		if (st) {
 			pr_err("cannot unpack `%s` into `%s`: %s", g.gl_pathv[i], dest,

@@ -1,6 +1,7 @@
 /* Host helpers: buffers, files, paths, the cache directory, commands. */
 #include "base/util.h"
 #include "base/log.h"
+#include "base/pathf.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -305,71 +306,6 @@ int check_free_space(const char *dir, uint64_t need_bytes, const char *what)
 	return -ENOSPC;
 }
 
-int run_command(char *const argv[], struct buf *out)
-{
-	int pfd[2];
-	pid_t pid;
-	int status;
-	struct buf tmp = { 0 };
-	struct buf *sink = out ? out : &tmp;
-
-	if (log_get_level() >= LOG_DEBUG) {
-		cleanup_buf struct buf line = { 0 };
-
-		for (int i = 0; argv[i]; i++)
-			buf_printf(&line, "%s%s", i ? " " : "", argv[i]);
-		pr_debug("running: %s", line.data);
-	}
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int err = -errno;
-
-		close(pfd[0]);
-		close(pfd[1]);
-		return err;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		/* Nothing kta starts outlives it, even if kta is SIGKILLed. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run `%s`: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		char b[8192];
-		ssize_t n = read(pfd[0], b, sizeof(b));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_append(sink, b, (size_t)n);
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	if (!out) {
-		if (tmp.len)
-			pr_debug("%s: %s", argv[0], tmp.data);
-		buf_free(&tmp);
-	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 uint64_t monotonic_ms(void)
 {
 	struct timespec ts;
@@ -401,15 +337,22 @@ size_t utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
-pid_t waitpid_poll(int *status, unsigned int ms)
+int kta_data_path(const char *rel, char *out, size_t size)
 {
-	pid_t pid = waitpid(-1, status, WNOHANG);
+	char dir[PATH_MAX];
 
-	if (pid <= 0) {
-		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	if (!self_dir(dir, sizeof(dir))) {
+		if (!pathf(out, size, "%s/../%s", dir, rel) && path_exists(out)) {
+			char real[PATH_MAX];
 
-		nanosleep(&ts, NULL);
-		return 0;
+			if (realpath(out, real))
+				snprintf(out, size, "%s", real);
+			return 0;
+		}
+		if (!pathf(out, size, "%s/%s", dir, rel) && path_exists(out))
+			return 0;
 	}
-	return pid;
+	if (!pathf(out, size, "%s", rel) && path_exists(out))
+		return 0;
+	return -ENOENT;
 }

@@ -101,6 +101,8 @@ char *path_join(const char *a, const char *b);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Directory holding the running kta binary. */
 int self_dir(char *out, size_t size);
+/* A file kta ships beside its binary (<bindir>/../REL, then ./REL). */
+int kta_data_path(const char *rel, char *out, size_t size);
 
 /* Cache root: $KTA_CACHE, else $XDG_CACHE_HOME/kta, else ~/.cache/kta. */
 int cache_dir(char *out, size_t size);
@@ -110,14 +112,6 @@ int cache_dir_abs(char *out, size_t size);
 /* Fail with -ENOSPC (and say so) when dir's filesystem has less than need. */
 int check_free_space(const char *dir, uint64_t need_bytes, const char *what);
 
-/* Run argv, wait, return its exit status (>= 0) or a negative errno. Output
- * goes to out (stdout and stderr merged) when out is non-NULL, else to the
- * log at debug level. */
-int run_command(char *const argv[], struct buf *out);
-/* waitpid(-1, WNOHANG); when no child has ended, sleep ms (a signal cuts
- * it short) and return 0. Loops that must forward signals to children
- * poll with it: a blocking wait can miss a signal that lands just before. */
-pid_t waitpid_poll(int *status, unsigned int ms);
 /* The length (1 to 4) of the well-formed UTF-8 sequence at s (n bytes
  * left), or 0 when it is not one: a stray continuation byte, a truncated
  * or overlong sequence, a surrogate, or past U+10FFFF. Pure. */

@@ -68,11 +68,10 @@ int bisect_run(const struct bopts *o);
 int bisect_tree(struct bopts *o);
 
 /* Run argv in its own process group, output to out_fd, and wait; a stop
- * (bisect_stop) is passed to the whole group. The exit status. */
+ * (interrupt.h) is passed to the whole group. The exit status. */
 int bisect_child(const char *const *argv, int out_fd);
 
 /* A signal handler: stop the step's run (it keeps what it has) and start
  * no other. */
-void bisect_stop(int sig);
 
 #endif

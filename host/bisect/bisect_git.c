@@ -26,7 +26,7 @@ static int git(const char *tree, struct buf *out, const char *a1, const char *a2
 	       const char *a5)
 {
 	const char *argv[] = { "git", "-C", tree, a1, a2, a3, a4, a5, NULL };
-	struct spawn_opts so = { .out_fd = -1 };
+	struct spawn_opts so = { 0 };
 	int rc = spawn_run((char *const *)argv, &so, out);
 
 	if (out && out->data)
@@ -50,7 +50,7 @@ static int build_head(const struct bopts *o, const char *dir, char *image, size_
 {
 	cleanup_free char *log = path_join(dir, "build.log"), *art = path_join(dir, "kbuild");
 	const char *argv[16];
-	struct spawn_opts so = { .out_fd = -1 };
+	struct spawn_opts so = { 0 };
 	cleanup_buf struct buf out = { 0 };
 	unsigned int k = 0;
 	uint64_t t0 = monotonic_ms();

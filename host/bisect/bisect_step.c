@@ -15,21 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "run/results.h"
 #include "run/runchild.h"
 #include "base/spawn.h"
 #include "base/util.h"
-
-static volatile pid_t running;
-static volatile sig_atomic_t stopping;
-
-void bisect_stop(int sig)
-{
-	stopping = sig;
-	if (running > 0)
-		kill(-running, sig);
-}
 
 static int run_child(const char **argv, const char *log, const char *json, int mode)
 {
@@ -52,17 +43,15 @@ static int run_child(const char **argv, const char *log, const char *json, int m
 int bisect_child(const char *const *argv, int out_fd)
 {
 	/* Its own group, so that a stop reaches it (and its QEMU) through
-	 * bisect_stop() and never the shell that started kta. */
-	struct spawn_opts so = { .out_fd = out_fd, .new_pgrp = true };
+	 * the interrupt module and never the shell that started kta. */
+	struct spawn_opts so = { .output = SPAWN_TO_FD, .out_fd = out_fd, .new_pgrp = true };
 	pid_t pid;
 	int rc = spawn_start((char *const *)argv, &so, &pid, NULL);
 
 	if (!rc) {
-		running = pid;
-		if (stopping)
-			kill(-pid, stopping);
+		interrupt_watch(pid);
 		rc = spawn_wait(pid);
-		running = 0;
+		interrupt_unwatch(pid);
 	}
 	return rc;
 }
@@ -193,7 +182,7 @@ int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, 
 	 * kernels panic now and then under TCG before init ("Fatal
 	 * exception in interrupt"). One more boot, said in the step's log
 	 * and its line, so that a flake does not skip a version. */
-	if (rc == EXIT_BOOT_FAILED && runchild_boot_failed(json) && !stopping) {
+	if (rc == EXIT_BOOT_FAILED && runchild_boot_failed(json) && !interrupt_signal()) {
 		runchild_log_tail(log, 1, out->retried, sizeof(out->retried));
 		rc = run_child(argv, log, json, O_APPEND);
 	}

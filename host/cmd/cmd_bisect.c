@@ -19,7 +19,9 @@
 #include "bisect/bisect_stats.h"
 #include "cmd/cmd.h"
 #include "kernel/kernel.h"
+#include "base/interrupt.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "run/results.h"
 #include "base/stats.h"
 #include "base/util.h"
@@ -129,14 +131,6 @@ static int boot_pos(const struct bopts *o, struct pos *p, size_t idx, unsigned i
 	return 0;
 }
 
-static volatile sig_atomic_t stop_sig;
-
-static void on_signal(int sig)
-{
-	stop_sig = sig;
-	bisect_stop(sig);
-}
-
 static void print_step(const struct pos *p, size_t idx, size_t m)
 {
 	printf("%-3zu %-28s %-13s %3lu/%-3lu %5lu %8.1f %8.1f%s\n", idx, p->abi, pstate_name[p->state], p->fails,
@@ -158,7 +152,7 @@ static int judge(const struct bopts *o, struct pos *p, size_t idx, double p_old,
 	if (err)
 		return err;
 	batch = sprt_min_runs(&s);
-	while (!stop_sig) {
+	while (!interrupt_signal()) {
 		struct bisect_boot b;
 		enum sprt_state st;
 
@@ -208,7 +202,7 @@ static int ends(const struct bopts *o, struct pos *v, size_t m)
 		for (size_t e = 0; e < 2; e++) {
 			struct pos *p = &v[e ? m : 0];
 
-			if (stop_sig)
+			if (interrupt_signal())
 				return -EINTR;
 			err = boot_pos(o, p, e ? m : 0, (unsigned int)batch, &b);
 			if (err)
@@ -326,7 +320,6 @@ int cmd_bisect(int argc, char **argv)
 	ssize_t len;
 	int opt, err = 0, rc;
 	bool run_verb = false;
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (len <= 0)
@@ -397,13 +390,12 @@ int cmd_bisect(int argc, char **argv)
 		/* Steps' files go under .git, never into the tree the
 		 * builds snapshot. */
 		if (!o.out[0]) {
-			if (run_command((char *const *)gargv, &gd) || !gd.data)
+			if (spawn_run((char *const *)gargv, NULL, &gd) || !gd.data)
 				return pr_err("%s: not a git work tree", o.tree), EXIT_USAGE;
 			gd.data[strcspn(gd.data, "\n")] = '\0';
 			snprintf(o.out, sizeof(o.out), "%s/kta-bisect", gd.data);
 		}
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		interrupt_begin();
 		return bisect_run(&o);
 	}
 	if (!o.old_v || !o.new_v)
@@ -428,8 +420,7 @@ int cmd_bisect(int argc, char **argv)
 		if (!realpath(o.out, abs))
 			return EXIT_INFRA;
 		snprintf(o.out, sizeof(o.out), "%s", abs);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		interrupt_begin();
 		return bisect_tree(&o);
 	}
 
@@ -475,13 +466,12 @@ int cmd_bisect(int argc, char **argv)
 	if (m == 1)
 		printf("# nothing lies between them: if the ends differ, %s is the answer\n", v[1].abi);
 	printf("# steps' logs: %s\n", o.out);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	interrupt_begin();
 
 	hi = m;
 	rc = ends(&o, v, m);
-	if (rc == -EINTR || stop_sig) {
-		rc = stop_sig == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+	if (rc == -EINTR || interrupt_signal()) {
+		rc = interrupt_exit_code(interrupt_signal());
 		goto report;
 	}
 	if (rc < 0) {
@@ -507,8 +497,8 @@ int cmd_bisect(int argc, char **argv)
 	hi = m;
 	for (size_t probe; (probe = next_probe(v, lo, hi));) {
 		err = judge(&o, &v[probe], probe, p_old, p_new);
-		if (err == -EINTR || stop_sig) {
-			rc = stop_sig == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+		if (err == -EINTR || interrupt_signal()) {
+			rc = interrupt_exit_code(interrupt_signal());
 			break;
 		}
 		if (err) {
@@ -534,8 +524,8 @@ int cmd_bisect(int argc, char **argv)
 			if (nb[i] == SIZE_MAX || v[nb[i]].state != P_UNTESTED)
 				continue;
 			err = judge(&o, &v[nb[i]], nb[i], p_old, p_new);
-			if (err == -EINTR || stop_sig)
-				rc = stop_sig == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+			if (err == -EINTR || interrupt_signal())
+				rc = interrupt_exit_code(interrupt_signal());
 			else if (err)
 				rc = EXIT_INFRA;
 			else

@@ -124,7 +124,7 @@ int cmd_toolchain(int argc, char **argv)
 		if (!pre)
 			return EXIT_INFRA;
 		/* The command's output is the user's: straight to the terminal. */
-		st = spawn_run(argv + optind, &(struct spawn_opts){ .out_fd = 1, .prefix = pre, .keep_stdin = true },
+		st = spawn_run(argv + optind, &(struct spawn_opts){ .output = SPAWN_TO_FD, .out_fd = 1, .prefix = pre, .keep_stdin = true },
 			       NULL);
 		troot_argv_free(pre);
 		return st < 0 ? EXIT_INFRA : st;

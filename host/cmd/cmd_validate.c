@@ -14,27 +14,14 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "base/interrupt.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "run/matrix.h"
 #include "kbuild/patches.h"
 #include "run/results.h"
 #include "base/sha256.h"
 #include "validate/validate.h"
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-/* In a cell's process: pass the signal to the cell's whole group (its
- * `kta run`, which stops its QEMU and keeps what it has), then die of it. */
-static void forward_and_die(int sig)
-{
-	signal(sig, SIG_DFL);
-	kill(0, sig);
-}
 
 static void usage(FILE *f)
 {
@@ -217,7 +204,7 @@ static bool cell_done(const char *dir, const char *plan, unsigned int index)
 }
 
 /* Run cells (those not done yet) jobs at a time, each in a child process;
- * SIGINT/SIGTERM reach the children (same process group, or forwarded)
+ * SIGINT/SIGTERM reach each cell's group through the interrupt module,
  * and finished cells stay. */
 static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int n, const char *plan,
 		     unsigned int ncells, const char *out)
@@ -225,7 +212,6 @@ static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int 
 	struct job *jobs = calloc(o->jobs, sizeof(*jobs));
 	unsigned int next = 0, running = 0, done = 0;
 	unsigned long runs_total = 0, runs_done = 0;
-	bool forwarded = false;
 	unsigned long long t0 = monotonic_ms();
 	int rc = 0;
 
@@ -237,7 +223,7 @@ static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int 
 		int status;
 		pid_t pid;
 
-		while (!stop_signal && running < o->jobs && next < n) {
+		while (!interrupt_signal() && running < o->jobs && next < n) {
 			char dir[PATH_MAX];
 			const struct vcell *cc = &c[next++];
 
@@ -252,31 +238,24 @@ static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int 
 				runs_done += cc->runs;
 				continue;
 			}
-			fflush(stdout);
-			fflush(stderr);
-			pid = fork();
+			/* Its own group, which the interrupt module passes a
+			 * stop to (the cell's `kta run` stops its QEMU and
+			 * keeps what it has); it goes when validate goes, even
+			 * by SIGKILL. */
+			pid = spawn_fork(&(struct spawn_opts){ .new_pgrp = true });
 			if (pid < 0) {
-				rc = -errno;
+				rc = (int)pid;
 				break;
 			}
 			if (pid == 0) {
 				struct vresult r;
 				int e;
 
-				/* Its own group, so that a stop reaches all of
-				 * it; and it goes when validate goes, even by
-				 * SIGKILL. */
-				setpgid(0, 0);
-				signal(SIGINT, forward_and_die);
-				signal(SIGTERM, forward_and_die);
-				prctl(PR_SET_PDEATHSIG, SIGTERM);
-				if (getppid() == 1)
-					_exit(EXIT_INFRA);
 				e = validate_run_cell(o, cc, plan, ncells, dir, &r);
 				vresult_free(&r);
 				_exit(e < 0 ? EXIT_INFRA : 0);
 			}
-			setpgid(pid, pid);
+			interrupt_watch(pid);
 			for (unsigned int j = 0; j < o->jobs; j++) {
 				if (!jobs[j].pid) {
 					jobs[j] = (struct job){ pid, (unsigned int)(cc - c), monotonic_ms() };
@@ -287,19 +266,13 @@ static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int 
 			pr_info("cell %u: %s %s, shard %u, %u run%s (%s)", cc->index, cc->arch->name,
 				vside_name(cc->side), cc->shard, cc->runs, cc->runs == 1 ? "" : "s", dir);
 		}
-		if (stop_signal && next < n) {
+		if (interrupt_signal() && next < n) {
 			done += n - next;
 			next = n;
 		}
 		if (!running)
 			break;
-		if (stop_signal && !forwarded) {
-			for (unsigned int j = 0; j < o->jobs; j++)
-				if (jobs[j].pid)
-					kill(-jobs[j].pid, stop_signal);
-			forwarded = true;
-		}
-		pid = waitpid_poll(&status, 100);
+		pid = spawn_wait_any(&status, 100);
 		if (pid <= 0)
 			continue;
 		for (unsigned int j = 0; j < o->jobs; j++) {
@@ -308,6 +281,7 @@ static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int 
 			if (jobs[j].pid != pid)
 				continue;
 			cc = &c[jobs[j].cell];
+			interrupt_unwatch(pid);
 			jobs[j].pid = 0;
 			running--;
 			done++;
@@ -396,8 +370,8 @@ static int report(const char *out, struct vmerged *m, const struct verdict_rule 
 		arches += r[i].side == VSIDE_AFTER;
 		not_applied += r[i].side == VSIDE_AFTER && !strcmp(r[i].status, "not-run");
 	}
-	if (stop_signal)
-		return stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+	if (interrupt_signal())
+		return interrupt_exit_code(interrupt_signal());
 	if (regressed)
 		return EXIT_TEST_FAILED;
 	if (arches && not_applied == arches)
@@ -544,7 +518,7 @@ static int until_confident(struct vopts *o, const char *plan, const char *out, i
 	       "# chance that any look's verdict is wrong stays <= %.3g however the looks depend on each other);\n"
 	       "# a test is decided at its first decisive look, an arch stops when all its tests are decided\n",
 	       o->rule.alpha, looks, o->rule.alpha / looks, looks, o->rule.alpha);
-	for (k = 0; k < looks && !stop_signal; k++) {
+	for (k = 0; k < looks && !interrupt_signal(); k++) {
 		struct vcell batch[2 * VALIDATE_MAX_ARCHES];
 		unsigned int nb = 0;
 
@@ -782,13 +756,9 @@ int cmd_validate(int argc, char **argv)
 			      "cannot carry; let kta build each side's kernel", o.kernel_version), EXIT_USAGE;
 	validate_fingerprint(&o, argc, argv, plan);
 	if (o.until_confident) {
-		struct sigaction sa = { .sa_handler = on_signal };
-
 		if (mkdir_p(o.out, 0755))
 			return pr_err("cannot create `%s`", o.out), EXIT_INFRA;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		interrupt_begin();
 		pr_info("validate %s: the series %s %s; cells in %s", plan, o.patches,
 			o.series_kernel ? "changes the kernel: each side boots its own"
 					: "changes only tools/: both sides boot the same kernel",
@@ -836,21 +806,18 @@ int cmd_validate(int argc, char **argv)
 		return rc;
 	}
 	{
-		struct sigaction sa = { .sa_handler = on_signal };
 		struct vresult *r = NULL;
 		struct vmerged m;
 		size_t nr = 0;
 
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		interrupt_begin();
 		err = run_cells(&o, cells, ncells, plan, ncells, o.out);
 		err = err ?: read_results(o.out, cells, ncells, &r, &nr);
 		err = err ?: validate_merge(r, nr, &o.rule, &m);
 		free(cells);
 		if (err)
 			return pr_err("validate: %s", strerror(-err)), EXIT_INFRA;
-		if (!nr && !stop_signal) {
+		if (!nr && !interrupt_signal()) {
 			vmerged_free(&m);
 			free(r);
 			return pr_err("no cell left a result: see %s/cell-*/run.log", o.out), EXIT_INFRA;

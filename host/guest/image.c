@@ -106,7 +106,7 @@ static int check_metadata(const struct image *img)
 {
 	char *argv[] = { "qemu-img", "check", "-q", "-f", (char *)img->format, (char *)img->path, NULL };
 	cleanup_buf struct buf out = { 0 };
-	int rc = run_command(argv, &out);
+	int rc = spawn_run(argv, NULL, &out);
 
 	if (rc == 0 || rc == 3 || rc == 63)
 		return 0;
@@ -126,7 +126,7 @@ static int check_format(struct image *img)
 	json_error_t jerr;
 	json_t *j;
 	const char *fmt;
-	int rc = run_command(argv, &out);
+	int rc = spawn_run(argv, NULL, &out);
 
 	if (rc < 0 || rc == 127) {
 		pr_err("cannot run qemu-img (Debian's qemu-utils): %s", rc < 0 ? strerror(-rc) : "not found");
@@ -247,7 +247,7 @@ static int inspect(struct image *img, const char *dir)
 	pr_info("inspecting `%s` with libguestfs (one appliance launch; cached afterwards)", img->path);
 	t0 = monotonic_ms();
 	rc = spawn_run((char *const[]){ helper, "inspect", img->path, img->format, tmp, NULL },
-		       &(struct spawn_opts){ .out_fd = -1, .env = (const char *const[]){ img->helper_env, NULL } },
+		       &(struct spawn_opts){ .env = (const char *const[]){ img->helper_env, NULL } },
 		       &out);
 	img->t_inspect_s = seconds_since(t0);
 	if (rc == HELPER_NO_OS) {
@@ -314,9 +314,9 @@ int image_overlay_create(struct image *img, const char *dir)
 
 	if (!ov || snprintf(img->overlay, sizeof(img->overlay), "%s", ov) >= (int)sizeof(img->overlay))
 		return -ENAMETOOLONG;
-	rc = run_command((char *const[]){ "qemu-img", "create", "-q", "-f", "qcow2", "-F", img->format,
-					  "-b", img->path, img->overlay, NULL },
-			 &out);
+	rc = spawn_run((char *const[]){ "qemu-img", "create", "-q", "-f", "qcow2", "-F", img->format, "-b",
+					img->path, img->overlay, NULL },
+		       NULL, &out);
 	if (rc) {
 		pr_err("cannot create the overlay `%s`: %s", img->overlay,
 		       rc < 0 ? strerror(-rc) : out.data ? out.data : "qemu-img failed");
@@ -363,7 +363,7 @@ int image_pull(const struct image *img, const char *dir, const char *const *path
 	for (size_t i = 0; i < n; i++)
 		argv[6 + i] = (char *)paths[i];
 	t0 = monotonic_ms();
-	rc = spawn_run(argv, &(struct spawn_opts){ .out_fd = -1, .env = (const char *const[]){ img->helper_env, NULL } },
+	rc = spawn_run(argv, &(struct spawn_opts){ .env = (const char *const[]){ img->helper_env, NULL } },
 		       &out);
 	*secs = seconds_since(t0);
 	for (char *save = NULL, *l = strtok_r(out.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

@@ -16,6 +16,7 @@
 #include "kbuild/kbuild_int.h"
 #include "kbuild/kconf.h"
 #include "kbuild/ksource.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "kbuild/patches.h"
 #include "base/pathf.h"
@@ -32,38 +33,6 @@
 
 /* Generous for a minimal kernel with DWARF (for BTF): obj/ is ~1.5 GB. */
 #define BUILD_SPACE (3ull << 30)
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
-
-int kbuild_interrupted(void)
-{
-	return interrupted;
-}
-
-int kta_data_path(const char *rel, char *out, size_t size)
-{
-	char dir[PATH_MAX];
-
-	if (!self_dir(dir, sizeof(dir))) {
-		if (!pathf(out, size, "%s/../%s", dir, rel) && path_exists(out)) {
-			char real[PATH_MAX];
-
-			if (realpath(out, real))
-				snprintf(out, size, "%s", real);
-			return 0;
-		}
-		if (!pathf(out, size, "%s/%s", dir, rel) && path_exists(out))
-			return 0;
-	}
-	if (!pathf(out, size, "%s", rel) && path_exists(out))
-		return 0;
-	return -ENOENT;
-}
 
 static void build_free(struct build *b)
 {
@@ -143,7 +112,7 @@ static int build_selftests_extras(struct build *b, const char *log, char *extra,
 		{
 			char *cp[] = { "sh", "-c", "cp \"$0\"/*.ko \"$1\"/", kmobj, mdir, NULL };
 
-			err = err ?: (spawn_run(cp, &(struct spawn_opts){ .out_fd = -1 }, NULL) ? -EIO : 0);
+			err = err ?: (spawn_run(cp, &(struct spawn_opts){ 0 }, NULL) ? -EIO : 0);
 		}
 		if (err)
 			return pr_err("cannot copy the test modules from `%s`", kmobj), err;
@@ -160,7 +129,7 @@ static int build_selftests_extras(struct build *b, const char *log, char *extra,
 		char *argv[] = { objcopy, "--only-section=.BTF", vmlinux, btf, NULL };
 		cleanup_buf struct buf out = { 0 };
 
-		if (spawn_run(argv, &(struct spawn_opts){ .out_fd = -1, .prefix = b->prefix }, &out))
+		if (spawn_run(argv, &(struct spawn_opts){ .prefix = b->prefix }, &out))
 			return pr_err("cannot extract vmlinux's BTF with %s: %s", objcopy, out.data ? out.data : ""),
 			       -EIO;
 	}
@@ -353,41 +322,17 @@ static int run(struct build *b, struct kbuild_result *res)
 	return err;
 }
 
-static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
-static struct sigaction saved[ARRAY_SIZE(caught)];
-static int catch_depth;
-
-void kbuild_interrupt_begin(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	if (catch_depth++)
-		return;
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
-		sigaction(caught[i], &sa, &saved[i]);
-}
-
-void kbuild_interrupt_end(void)
-{
-	if (--catch_depth)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
-		sigaction(caught[i], &saved[i], NULL);
-}
-
 int kbuild_run(const struct kbuild_opts *o, struct kbuild_result *res)
 {
 	struct build b = { .o = o, .arch = o->arch };
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	kbuild_interrupt_begin();
+	interrupt_begin();
 	err = run(&b, res);
-	if (interrupted && err != 0)
+	if (interrupt_signal() && err != 0)
 		err = -EINTR;
 	build_free(&b);
-	kbuild_interrupt_end();
+	interrupt_end();
 	return err;
 }

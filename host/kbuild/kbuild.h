@@ -123,17 +123,6 @@ void kbuild_key(const struct kbuild_key_in *in, char hex[65]);
  * size and mtime (a content hash of 1.8 GB would cost seconds per build). */
 int kbuild_tree_identity(const char *dir, char *out, size_t size);
 
-/* A file kta ships beside its binary (<bindir>/../REL, then ./REL). */
-int kta_data_path(const char *rel, char *out, size_t size);
-
-/* Set by SIGINT/SIGTERM/SIGHUP while kbuild_run() runs; the signal. */
-int kbuild_interrupted(void);
-/* Catch those signals (nested calls count) so that a build in progress
- * is stopped and cleaned up, not killed half-way; kbuild_run() does this,
- * and so does every caller that runs make itself. */
-void kbuild_interrupt_begin(void);
-void kbuild_interrupt_end(void);
-
 /* Internal to kbuild_tree.c: a hard-link snapshot of src at dst (dst is
  * replaced; the top-level .git is left out), and the check that dir is a
  * kernel tree fit for an O= build (version: "7.3.4"). */

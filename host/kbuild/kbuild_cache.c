@@ -68,7 +68,7 @@ int kbuild_cache_store(const char *cache, const char *key, const char *obj, cons
 
 		argv[3] = dot;
 		argv[4] = tmp;
-		err = dot ? (spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, NULL) ? -EIO : 0) : -ENOMEM;
+		err = dot ? (spawn_run(argv, &(struct spawn_opts){ 0 }, NULL) ? -EIO : 0) : -ENOMEM;
 	}
 	if (!err) {
 		cleanup_free char *p = path_join(tmp, "build.info");

@@ -15,7 +15,7 @@
 static int first_line(char *const argv[], char *const *prefix, char *out, size_t size)
 {
 	cleanup_buf struct buf b = { 0 };
-	int st = spawn_run(argv, &(struct spawn_opts){ .out_fd = -1, .prefix = prefix }, &b);
+	int st = spawn_run(argv, &(struct spawn_opts){ .prefix = prefix }, &b);
 
 	out[0] = '\0';
 	if (st || !b.data)
@@ -321,7 +321,7 @@ static int make_config(struct build *b, const char *dotconfig, const char *log)
 	{
 		cleanup_close int fd = open(log, O_WRONLY | O_APPEND | O_CLOEXEC);
 
-		st = spawn_run(merge, &(struct spawn_opts){ .cwd = b->src, .out_fd = fd, .env = b->env,
+		st = spawn_run(merge, &(struct spawn_opts){ .cwd = b->src, .output = SPAWN_TO_FD, .out_fd = fd, .env = b->env,
 							     .prefix = b->prefix }, NULL);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -5,6 +5,7 @@
  * in its own process group so that an interrupted kta stops all of it.
  */
 #include "kbuild/kbuild.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "base/spawn.h"
 
@@ -136,7 +137,7 @@ int kbuild_make(char *const argv[], char *const *prefix, const char *const *env,
 
 	if (log < 0)
 		return pr_err("cannot write `%s`: %s", log_path, strerror(errno)), -errno;
-	err = spawn_start(argv, &(struct spawn_opts){ .env = env, .out_fd = -1, .new_pgrp = true, .prefix = prefix },
+	err = spawn_start(argv, &(struct spawn_opts){ .env = env, .new_pgrp = true, .prefix = prefix },
 			  &pid, &out);
 	if (err)
 		return pr_err("cannot run make: %s", strerror(-err)), err;
@@ -146,8 +147,8 @@ int kbuild_make(char *const argv[], char *const *prefix, const char *const *env,
 		ssize_t n;
 		int r = poll(&pfd, 1, 250);
 
-		if (kbuild_interrupted()) {
-			kill(-pid, SIGTERM);
+		if (interrupt_signal()) {
+			spawn_kill(pid, SIGTERM);
 			break;
 		}
 		if (r < 0 && errno != EINTR)
@@ -180,9 +181,9 @@ int kbuild_make(char *const argv[], char *const *prefix, const char *const *env,
 		fprintf(stderr, "\r\033[K");
 		fflush(stderr);
 	}
-	if (kbuild_interrupted()) {
+	if (interrupt_signal()) {
 		/* make's children may outlive it for a moment. */
-		kill(-pid, SIGKILL);
+		spawn_kill(pid, SIGKILL);
 		return -EINTR;
 	}
 	if (err) {

@@ -6,6 +6,7 @@
  * originals stay as they were.
  */
 #include "kbuild/kbuild.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "base/pathf.h"
 #include "base/sha256.h"
@@ -53,7 +54,7 @@ static int git_in(const char *dir, char *const argv[], struct buf *out)
 	env[0] = ceiling;
 	env[1] = "GIT_OPTIONAL_LOCKS=0";
 	env[2] = NULL;
-	return spawn_run(argv, &(struct spawn_opts){ .cwd = dir, .env = env, .out_fd = -1 }, out);
+	return spawn_run(argv, &(struct spawn_opts){ .cwd = dir, .env = env }, out);
 }
 
 /* "git:<commit> dirty:<sha256 of the diff against HEAD and the untracked
@@ -197,7 +198,7 @@ static int link_tree(const char *src, const char *dst, bool top)
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || (top && !strcmp(de->d_name, ".git")))
 			continue;
-		if (kbuild_interrupted()) {
+		if (interrupt_signal()) {
 			err = -EINTR;
 			break;
 		}

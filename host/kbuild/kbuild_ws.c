@@ -6,6 +6,7 @@
  */
 #include "kbuild/kbuild.h"
 #include "kbuild/ksource.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "kbuild/patches.h"
 #include "base/pathf.h"
@@ -82,7 +83,7 @@ int kbuild_lock_workspace(const char *ws)
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		pr_info("waiting for another kta building in `%s`", ws);
 		while (flock(fd, LOCK_EX) < 0)
-			if (errno != EINTR || kbuild_interrupted()) {
+			if (errno != EINTR || interrupt_signal()) {
 				close(fd);
 				return -EINTR;
 			}
@@ -181,7 +182,7 @@ int kbuild_exit_code(int err)
 	case -ENODATA:
 		return EXIT_TEST_FAILED;
 	case -EINTR:
-		return kbuild_interrupted() == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+		return interrupt_signal() == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
 	default:
 		return EXIT_INFRA;
 	}

@@ -11,6 +11,7 @@
 #include "base/dirlock.h"
 #include "kbuild/kbuild.h"
 #include "kbuild/ksource.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "base/pathf.h"
 #include "base/sha256.h"
@@ -167,9 +168,9 @@ static void report_available(const struct apt *apt, const char *package, const c
 static int run_step(char *const argv[], const char *what)
 {
 	cleanup_buf struct buf out = { 0 };
-	int st = spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, &out);
+	int st = spawn_run(argv, &(struct spawn_opts){ 0 }, &out);
 
-	if (kbuild_interrupted())
+	if (interrupt_signal())
 		return -EINTR;
 	if (st == 0)
 		return 0;
@@ -213,7 +214,7 @@ static int unpack(const struct apt *apt, const char *sdir, const char *package, 
 	pr_info("downloading %s %s (%.1f MB)", package, version, (double)size / 1e6);
 	err = apt_download(apt, (const char *const[]){ spec, NULL }, dl);
 	if (err)
-		return kbuild_interrupted() ? -EINTR : err;
+		return interrupt_signal() ? -EINTR : err;
 	{
 		cleanup_free char *pat = path_join(dl, "*.deb");
 
@@ -259,7 +260,7 @@ static int unpack(const struct apt *apt, const char *sdir, const char *package, 
 	}
 	if (err)
 		return err;
-	if (kbuild_interrupted())
+	if (interrupt_signal())
 		return -EINTR;
 	/* The one step that publishes the tree. */
 	if (rename(unpacked, dst) < 0) {
@@ -300,14 +301,14 @@ static int fetch_locked(struct dirlock *lock, const char *root, const char *sdir
 		return -ENOPKG;
 	}
 	err = unpack(&apt, sdir, package, version, size, out);
-	if (err == -EINTR || kbuild_interrupted())
+	if (err == -EINTR || interrupt_signal())
 		return pr_err("interrupted; the partial kernel source was removed"), -EINTR;
 	return err;
 }
 
 int ksource_fetch(const char *want, struct ksource *out)
 {
-	struct dirlock lock = { .fd = -1, .stopped = kbuild_interrupted };
+	struct dirlock lock = { .fd = -1, .stopped = interrupt_signal };
 	char root[PATH_MAX], sdir[PATH_MAX], package[64];
 	uint64_t t0 = monotonic_ms();
 	int err;
@@ -327,7 +328,7 @@ int ksource_fetch(const char *want, struct ksource *out)
 	lock.dir = sdir;
 	err = dirlock_take(&lock);
 	if (err)
-		return kbuild_interrupted() ? -EINTR : err;
+		return interrupt_signal() ? -EINTR : err;
 	err = fetch_locked(&lock, root, sdir, package, want, out);
 	dirlock_release(&lock);
 	if (!err)

@@ -363,7 +363,7 @@ static int git_apply(const char *dir, const struct patch *p, const char *const *
 		argv[n++] = (char *)args[i];
 	argv[n++] = (char *)p->path;
 	argv[n] = NULL;
-	st = spawn_run(argv, &(struct spawn_opts){ .cwd = real, .env = env, .out_fd = -1 }, out);
+	st = spawn_run(argv, &(struct spawn_opts){ .cwd = real, .env = env }, out);
 	if (st == 127)
 		pr_err("cannot run git: install the git package");
 	return st == 127 ? -ENOENT : st;

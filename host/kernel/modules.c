@@ -7,6 +7,7 @@
  */
 #include "kernel/modules.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "kernel/modinfo.h"
 #include "base/util.h"
 
@@ -294,7 +295,7 @@ static int module_extract(const char *src, const char *outdir, const char *name)
 		argv[3] = "-q";
 		argv[4] = tmp;
 		argv[5] = NULL;
-		st = run_command(argv, &out);
+		st = spawn_run(argv, NULL, &out);
 		if (st) {
 			unlink(tmp);
 			pr_err("cannot decompress module `%s` with %s%s%s", src, tools[i].tool,

@@ -9,7 +9,9 @@
  */
 #include "apt/apt.h"
 #include "base/dirlock.h"
+#include "base/interrupt.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/pathf.h"
 #include "kernel/source.h"
 #include "base/util.h"
@@ -36,12 +38,6 @@ struct sfetch {
 	bool updated;           /* lists refreshed by this process */
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
 
 static void tmpdirp(char **p)
 {
@@ -170,18 +166,13 @@ static int info_get(const char *text, const char *key, char *out, size_t size)
 	return -ENOENT;
 }
 
-static int check_interrupted(void)
-{
-	return interrupted ? -EINTR : 0;
-}
-
 static int sfetch_init(struct sfetch *f)
 {
 	char root[PATH_MAX];
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	f->lock = (struct dirlock){ .fd = -1, .dir = f->sdir, .stopped = check_interrupted };
+	f->lock = (struct dirlock){ .fd = -1, .dir = f->sdir, .stopped = interrupt_check };
 	err = cache_dir(root, sizeof(root));
 	if (err)
 		return pr_err("cannot create the kta cache directory: %s", strerror(-err)), err;
@@ -381,7 +372,7 @@ static int unpack(const struct sfetch *f, const char *pkg, const char *version, 
 		return -errno;
 	pr_info("downloading source package %s %s (%.1f MB)", pkg, version, (double)size / 1e6);
 	err = apt_source_download(&f->apt, spec, dl);
-	err = err ?: check_interrupted();
+	err = err ?: interrupt_check();
 	if (err)
 		return err;
 	if (glob(pattern, 0, NULL, &g) || g.gl_pathc != 1) {
@@ -396,10 +387,10 @@ static int unpack(const struct sfetch *f, const char *pkg, const char *version, 
 		 * signature (in out, shown on failure). */
 		char *argv[] = { "dpkg-source", "-x", g.gl_pathv[0], src, NULL };
 
-		st = run_command(argv, &out);
+		st = spawn_run(argv, NULL, &out);
 	}
 	err = st == 0 ? 0 : st < 0 ? st : -EIO;
-	if (err && !interrupted) {
+	if (err && !interrupt_signal()) {
 		if (st == 127 || st == -ENOENT)
 			pr_err("cannot run dpkg-source: install the dpkg-dev package");
 		else
@@ -409,7 +400,7 @@ static int unpack(const struct sfetch *f, const char *pkg, const char *version, 
 	err = err ?: sha256_file(g.gl_pathv[0], sha);
 	dsc_binaries(g.gl_pathv[0], bins, sizeof(bins));
 	globfree(&g);
-	err = err ?: check_interrupted();
+	err = err ?: interrupt_check();
 	if (err)
 		return err;
 	info = xasprintf("# Written by kta source fetch: where this tree came from.\n"
@@ -422,7 +413,7 @@ static int unpack(const struct sfetch *f, const char *pkg, const char *version, 
 
 		err = ipath ? write_file_atomic(ipath, info, strlen(info), 0644) : -ENOMEM;
 	}
-	err = err ?: check_interrupted();
+	err = err ?: interrupt_check();
 	if (err)
 		return err;
 	/* The one step that publishes the entry. */
@@ -431,30 +422,6 @@ static int unpack(const struct sfetch *f, const char *pkg, const char *version, 
 		return pr_err("cannot move `%s` to `%s`: %s", src, dst, strerror(-err)), err;
 	}
 	return entry_load(f, pkg, version, e);
-}
-
-/* Handlers that only note the signal, so each step's cleanup runs; the
- * children in our process group get SIGINT from the terminal themselves. */
-struct sigsave {
-	struct sigaction old[3];
-};
-
-static const int caught[3] = { SIGINT, SIGTERM, SIGHUP };
-
-static void signals_catch(struct sigsave *s)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
-		sigaction(caught[i], &sa, &s->old[i]);
-}
-
-static void signals_restore(const struct sigsave *s)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
-		sigaction(caught[i], &s->old[i], NULL);
 }
 
 static int fetch_locked(struct sfetch *f, const char *name, const char *want, struct source_entry *out)
@@ -467,7 +434,7 @@ static int fetch_locked(struct sfetch *f, const char *name, const char *want, st
 	err = resolve(f, name, want, pkg, version, &size);
 	if (!err && !entry_load(f, pkg, version, out))
 		goto hit;
-	if (err == SOURCE_ENOPKG || interrupted)
+	if (err == SOURCE_ENOPKG || interrupt_signal())
 		return err ?: -EINTR;
 	if (err) {
 		/* No usable lists: choose among what is cached. */
@@ -481,7 +448,7 @@ static int fetch_locked(struct sfetch *f, const char *name, const char *want, st
 	}
 	/* Another kta may have fetched it while we waited for the lock. */
 	err = dirlock_take(&f->lock);
-	err = err ?: check_interrupted();
+	err = err ?: interrupt_check();
 	if (err)
 		return err;
 	if (!entry_load(f, pkg, version, out))
@@ -507,7 +474,6 @@ hit:
 int source_fetch(const char *name, const char *want, struct source_entry *out, int *sig)
 {
 	struct sfetch f;
-	struct sigsave ss;
 	int err;
 
 	*sig = 0;
@@ -531,15 +497,15 @@ int source_fetch(const char *name, const char *want, struct source_entry *out, i
 		pr_info("using cached source package %s %s from %s", out->name, out->version, out->dir);
 		return 0;
 	}
-	signals_catch(&ss);
+	interrupt_begin();
 	err = fetch_locked(&f, name, want, out);
-	if (interrupted) {
-		*sig = interrupted;
+	if (interrupt_signal()) {
+		*sig = interrupt_signal();
 		err = -EINTR;
 		pr_err("interrupted by %s; the partial fetch was removed", strsignal(*sig));
 	}
 	sfetch_done(&f);
-	signals_restore(&ss);
+	interrupt_end();
 	return err;
 }
 

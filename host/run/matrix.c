@@ -2,12 +2,15 @@
  * child whose stdout and stderr go to <dir>/<arch>/output.log and whose
  * results come back in <dir>/<arch>/matrix.txt: a file, not a pipe, so a
  * child never blocks on a parent busy waiting for another. The parent only
- * schedules, forwards SIGINT/SIGTERM, and prints the table.
+ * schedules, has the interrupt module forward SIGINT/SIGTERM, and prints
+ * the table.
  */
 #include "run/matrix.h"
 
 #include "cmd/cmd.h"
+#include "base/interrupt.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "run/results.h"
 #include "base/util.h"
 
@@ -21,13 +24,6 @@
 #include <unistd.h>
 
 #define MAX_SUITES 16
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 int matrix_parse_arches(const char *list, struct matrix_opts *m)
 {
@@ -175,29 +171,24 @@ static int start(struct row *r, matrix_run_fn fn, void *ctx)
 
 	if (err || !out || !res)
 		return err ?: -ENOMEM;
-	fflush(stdout);
-	fflush(stderr);
 	r->started_ms = monotonic_ms();
-	r->pid = fork();
+	/* Its own group, so that a stop reaches the arch's run and its QEMU
+	 * once, through the interrupt module; SIGTERM if the matrix dies,
+	 * even SIGKILLed: it stops its guest and reports. */
+	r->pid = spawn_fork(&(struct spawn_opts){ .new_pgrp = true });
 	if (r->pid < 0)
-		return -errno;
+		return (int)r->pid;
 	if (r->pid == 0) {
 		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int fd = open(res, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		/* An arch's run ends with the matrix, even a SIGKILLed one:
-		 * SIGTERM makes it stop its guest and report. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
-			_exit(EXIT_TERMINATED);
 		if (o < 0 || fd < 0)
 			_exit(EXIT_INFRA);
 		dup2(o, 1);
 		dup2(o, 2);
 		_exit(fn(r->arch, r->dir, fd, ctx));
 	}
+	interrupt_watch(r->pid);
 	pr_info("%s: started (output: %s/output.log)", r->arch->name, r->dir);
 	return 0;
 }
@@ -260,8 +251,6 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 {
 	struct row rows[ARRAY_SIZE(m->arches)] = { 0 };
 	unsigned int jobs = m->jobs ? m->jobs : auto_jobs(m), running = 0, next = 0, done = 0;
-	bool forwarded = false;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	char dir[PATH_MAX];
 	int err, rc = EXIT_OK;
 	cleanup_free char *table = NULL;
@@ -279,14 +268,12 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 		rows[i].arch = m->arches[i];
 		snprintf(rows[i].dir, sizeof(rows[i].dir), "%s/%s", dir, m->arches[i]->name);
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	interrupt_begin();
 	while (done < m->narches) {
 		int status;
 		pid_t pid;
 
-		while (!stop_signal && running < jobs && next < m->narches) {
+		while (!interrupt_signal() && running < jobs && next < m->narches) {
 			err = start(&rows[next], fn, ctx);
 			if (err) {
 				pr_err("%s: cannot start: %s", rows[next].arch->name, strerror(-err));
@@ -298,20 +285,14 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 			}
 			next++;
 		}
-		if (stop_signal && next < m->narches) {
+		if (interrupt_signal() && next < m->narches) {
 			/* Never started: counted as not run. */
 			for (; next < m->narches; next++, done++)
-				rows[next].exit_code = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+				rows[next].exit_code = interrupt_exit_code(interrupt_signal());
 		}
 		if (!running)
 			continue;
-		if (stop_signal && !forwarded) {
-			for (unsigned int i = 0; i < m->narches; i++)
-				if (rows[i].pid > 0 && !rows[i].done)
-					kill(rows[i].pid, stop_signal);
-			forwarded = true;
-		}
-		pid = waitpid_poll(&status, 100);
+		pid = spawn_wait_any(&status, 100);
 		if (pid <= 0)
 			continue;
 		for (unsigned int i = 0; i < m->narches; i++) {
@@ -321,15 +302,15 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 				continue;
 			r->done = true;
 			r->wall_ms = monotonic_ms() - r->started_ms;
-			r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			r->exit_code = spawn_status(status);
+			interrupt_unwatch(r->pid);
 			read_results(r);
 			running--;
 			done++;
 			pr_info("%s: exit %d after %.1f s", r->arch->name, r->exit_code, (double)r->wall_ms / 1000);
 		}
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	interrupt_end();
 
 	print_table(stdout, rows, m->narches);
 	fflush(stdout);
@@ -349,7 +330,7 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 		if (c && (rc == EXIT_OK || (rc == EXIT_TEST_FAILED && c != EXIT_TEST_FAILED)))
 			rc = c;
 	}
-	if (stop_signal)
-		rc = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+	if (interrupt_signal())
+		rc = interrupt_exit_code(interrupt_signal());
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "run/proto.h"
 #include "base/sha256.h"
+#include "base/spawn.h"
 #include "base/util.h"
 
 #include <fcntl.h>
@@ -84,7 +85,7 @@ bool qemu_has_sandbox(const char *binary)
 
 	bin = find_in_path(binary);
 	if (!bin || stat(bin, &st) || cache_dir(cache, sizeof(cache)))
-		return run_command(argv, &out) == 0 && out.data && strstr(out.data, "\n-sandbox ");
+		return spawn_run(argv, NULL, &out) == 0 && out.data && strstr(out.data, "\n-sandbox ");
 	snprintf(key, sizeof(key), "%s %lld %lld", bin, (long long)st.st_size, (long long)st.st_mtime);
 	{
 		struct sha256 h;
@@ -99,7 +100,7 @@ bool qemu_has_sandbox(const char *binary)
 	if (path && !read_file(path, &cached, 4096) && cached.data && !strncmp(cached.data, key, strlen(key)) &&
 	    cached.data[strlen(key)] == ' ')
 		return !strcmp(cached.data + strlen(key) + 1, "sandbox\n");
-	yes = run_command(argv, &out) == 0 && out.data && strstr(out.data, "\n-sandbox ");
+	yes = spawn_run(argv, NULL, &out) == 0 && out.data && strstr(out.data, "\n-sandbox ");
 	if (path) {
 		cleanup_free char *dir = path_join(cache, "qemu-caps");
 		cleanup_free char *text = xasprintf("%s %s\n", key, yes ? "sandbox" : "none");
@@ -218,45 +219,22 @@ char *strv_shell_join(char *const *v)
 
 int qemu_spawn(char *const *argv, struct qemu_proc *p)
 {
-	int errp[2];
-	pid_t parent = getpid();
+	/* Its own group: a terminal's ^C goes to kta, which then kills QEMU
+	 * deliberately, after saving what it has. SIGKILL if kta dies: a
+	 * guest has nothing to save without kta. */
+	struct spawn_opts so = { .output = SPAWN_STDERR, .new_pgrp = true, .pdeath_sig = SIGKILL };
+	int fd = -1, err;
 
 	p->pid = 0;
 	p->stderr_fd = -1;
 	p->status = 0;
-	if (pipe2(errp, O_CLOEXEC) < 0)
-		return -errno;
-	p->pid = fork();
-	if (p->pid < 0) {
-		int err = -errno;
-
+	err = spawn_start(argv, &so, &p->pid, &fd);
+	if (err) {
 		p->pid = 0;
-		close(errp[0]);
-		close(errp[1]);
 		return err;
 	}
-	if (p->pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		sigset_t none;
-
-		/* Its own group: a terminal's ^C goes to kta, which then
-		 * kills QEMU deliberately, after saving what it has. */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(errp[1], 2);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot execute `%s`: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(errp[1]);
-	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	p->stderr_fd = errp[0];
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	p->stderr_fd = fd;
 	return 0;
 }
 
@@ -277,8 +255,7 @@ int qemu_try_reap(struct qemu_proc *p)
 void qemu_kill(struct qemu_proc *p)
 {
 	if (p->pid > 0) {
-		kill(-p->pid, SIGKILL);
-		kill(p->pid, SIGKILL);
+		spawn_kill(p->pid, SIGKILL);
 		while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR)
 			;
 		p->pid = 0;

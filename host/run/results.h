@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "run/splat.h"
+#include "base/exit.h"
 #include "base/util.h"
 
 enum outcome {
@@ -90,22 +91,6 @@ enum run_status {
 };
 
 const char *run_status_name(enum run_status s);
-
-/* Exit codes (README, docs/exit-codes): 0 and 1 and 125 are what `git
- * bisect run` understands; infrastructure problems are >= 128 so that
- * bisect stops instead of blaming a commit. */
-enum {
-	EXIT_OK = 0,
-	EXIT_TEST_FAILED = 1,
-	EXIT_BOOT_FAILED = 125,
-	EXIT_USAGE = 128,
-	EXIT_INFRA = 129,
-	EXIT_INTERRUPTED = 130,
-	EXIT_QEMU_FAILED = 131,
-	EXIT_CHANNEL = 132,
-	EXIT_GUEST_DIED = 133,
-	EXIT_TERMINATED = 143,
-};
 
 struct splat_event {
 	enum splat_kind kind;

@@ -8,6 +8,7 @@
 #include "run/caplog.h"
 #include "run/classify.h"
 #include "run/ktap.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "run/proto.h"
 #include "run/qemu.h"
@@ -602,6 +603,7 @@ static bool handle_signals(struct session *s, int sfd, struct qemu_proc *q)
 			continue;
 		s->res->status = RUN_INTERRUPTED;
 		s->res->interrupt_signal = (int)si.ssi_signo;
+		interrupt_note((int)si.ssi_signo);
 		pr_warn("%s: stopping the guest", strsignal((int)si.ssi_signo));
 		qemu_kill(q);
 		exited = true;

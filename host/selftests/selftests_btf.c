@@ -95,7 +95,7 @@ static int decompress(const unsigned char *p, size_t len, size_t c, struct buf *
 		int fd_out;
 		pid_t pid;
 
-		err = spawn_start(argv, &(struct spawn_opts){ .out_fd = -1 }, &pid, &fd_out);
+		err = spawn_start(argv, &(struct spawn_opts){ 0 }, &pid, &fd_out);
 		if (!err) {
 			char b[65536];
 			ssize_t n;

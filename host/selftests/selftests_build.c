@@ -15,6 +15,7 @@
 #include "kernel/kernel.h"
 #include "kbuild/ksource.h"
 #include "guest/libs.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "kernel/modules.h"
 #include "kbuild/patches.h"
@@ -220,7 +221,7 @@ static int host_toolchain(struct stb *b)
 		char *argv[] = { (char *)progs[i], "--version", NULL };
 		cleanup_buf struct buf out = { 0 };
 
-		if (spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, &out) || !out.data) {
+		if (spawn_run(argv, &(struct spawn_opts){ 0 }, &out) || !out.data) {
 			if (i == 0)
 				return pr_err("--toolchain host: no gcc"), -ENOENT;
 			continue;
@@ -515,7 +516,7 @@ static int make_image(const char *root, const char *image, uint64_t bytes)
 	int st;
 
 	snprintf(size, sizeof(size), "%lluk", (unsigned long long)((bytes + bytes / 4 + (64 << 20)) >> 10));
-	st = spawn_run(argv, &(struct spawn_opts){ .out_fd = -1 }, &out);
+	st = spawn_run(argv, &(struct spawn_opts){ 0 }, &out);
 	if (st)
 		return pr_err("mke2fs could not make `%s` (exit %d): %s", image, st, out.data ? out.data : ""), -EIO;
 	return 0;
@@ -714,11 +715,11 @@ int st_build(const struct st_opts *o, struct st_result *res)
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	kbuild_interrupt_begin();
+	interrupt_begin();
 	err = run(&b, res);
-	if (kbuild_interrupted() && err)
+	if (interrupt_signal() && err)
 		err = -EINTR;
 	stb_free(&b);
-	kbuild_interrupt_end();
+	interrupt_end();
 	return err;
 }

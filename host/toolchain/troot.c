@@ -310,7 +310,7 @@ static int make_root(const struct troot *r, const char *top, const char *package
 		char *argv[] = { "mmdebstrap", "--variant=apt", archopt, aptopt, include, hook, (char *)r->suite, root,
 				 (char *)uri, NULL };
 
-		st = spawn_run(argv, &(struct spawn_opts){ .out_fd = fd, .new_pgrp = true }, NULL);
+		st = spawn_run(argv, &(struct spawn_opts){ .output = SPAWN_TO_FD, .out_fd = fd, .new_pgrp = true }, NULL);
 	}
 	close(fd);
 	if (st) {

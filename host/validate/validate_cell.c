@@ -105,7 +105,7 @@ static int suites_built(const struct vopts *o, const struct vcell *c, char *out,
 /* Run argv with its output appended to log; the exit status. */
 static int child(char **argv, const char *log)
 {
-	struct spawn_opts so = { .out_fd = -1 };
+	struct spawn_opts so = { 0 };
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	int rc;
 
@@ -115,6 +115,7 @@ static int child(char **argv, const char *log)
 	for (unsigned int i = 0; argv[i]; i++)
 		dprintf(fd, " %s", argv[i]);
 	dprintf(fd, "\n");
+	so.output = SPAWN_TO_FD;
 	so.out_fd = fd;
 	rc = spawn_run(argv, &so, NULL);
 	close(fd);
@@ -322,7 +323,7 @@ static void qemu_version(const struct arch_profile *a, char *out, size_t n)
 	cleanup_buf struct buf b = { 0 };
 
 	out[0] = '\0';
-	if (run_command(argv, &b) == 0 && b.len) {
+	if (spawn_run(argv, NULL, &b) == 0 && b.len) {
 		char *nl = memchr(b.data, '\n', b.len);
 
 		if (nl)

@@ -1,0 +1,24 @@
+/* The exit codes of every kta command (README "Exit codes"). 0, 1 and 125
+ * are what `git bisect run` understands: good, bad, cannot test. Every
+ * problem with kta or the machine is 128 or above, so that bisect stops
+ * instead of blaming a commit. 130 and 143 are what a shell reports for a
+ * process that SIGINT or SIGTERM ended; no other code lies in 129 to 192
+ * (128 + a signal), so a code of kta's is never mistaken for a death by a
+ * signal (129 is SIGHUP's, 131 SIGQUIT's). */
+#ifndef KTA_EXIT_H
+#define KTA_EXIT_H
+
+enum {
+	EXIT_OK = 0,
+	EXIT_TEST_FAILED = 1,
+	EXIT_BOOT_FAILED = 125,
+	EXIT_USAGE = 128,
+	EXIT_INTERRUPTED = 130,
+	EXIT_TERMINATED = 143,
+	EXIT_INFRA = 129,
+	EXIT_QEMU_FAILED = 131,
+	EXIT_CHANNEL = 132,
+	EXIT_GUEST_DIED = 133,
+};
+
+#endif
