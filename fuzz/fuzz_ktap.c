@@ -1,4 +1,5 @@
 /* Fuzz target: KTAP result lines, key=value facts, console lines. */
+#include "base/kv.h"
 #include "run/ktap.h"
 #include "run/splat.h"
 

@@ -2,6 +2,7 @@
  * the kta-guestfs helper, cached), overlay, pull. */
 #include "guest/image.h"
 
+#include "base/kv.h"
 #include "base/log.h"
 #include "kernel/modules.h"
 #include "base/spawn.h"
@@ -193,7 +194,7 @@ static int image_hash(struct image *img, const char *dir, const struct stat *st)
 
 static int info_str(const char *text, const char *key, char *out, size_t n)
 {
-	if (kconfig_get(text, key, out, n))
+	if (kv_value(text, key, out, n))
 		out[0] = '\0';
 	return 0;
 }

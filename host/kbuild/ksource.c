@@ -7,6 +7,7 @@
  * fetch removes any .tmp-* a killed one left.
  */
 #include "apt/apt.h"
+#include "base/kv.h"
 #include "base/arch.h"
 #include "base/dirlock.h"
 #include "kbuild/kbuild.h"
@@ -64,22 +65,6 @@ static void tmpdirp(char **p)
 }
 #define cleanup_tmpdir __attribute__((cleanup(tmpdirp)))
 
-static int info_value(const char *text, const char *key, char *out, size_t size)
-{
-	size_t n = strlen(key);
-
-	for (const char *p = text ? text : ""; *p;) {
-		const char *eol = strchrnul(p, '\n');
-
-		if (!strncmp(p, key, n) && p[n] == '=') {
-			snprintf(out, size, "%.*s", (int)(eol - p - n - 1), p + n + 1);
-			return 0;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	return -ENOENT;
-}
-
 static int entry_load(const char *dir, struct ksource *k)
 {
 	cleanup_free char *path = xasprintf("%s/%s", dir, INFO_NAME);
@@ -90,9 +75,9 @@ static int entry_load(const char *dir, struct ksource *k)
 	if (err)
 		return err;
 	memset(k, 0, sizeof(*k));
-	if (info_value(b.data, "package", k->package, sizeof(k->package)) ||
-	    info_value(b.data, "version", k->version, sizeof(k->version)) ||
-	    info_value(b.data, "tarball_sha256", sha, sizeof(sha)))
+	if (kv_value(b.data, "package", k->package, sizeof(k->package)) ||
+	    kv_value(b.data, "version", k->version, sizeof(k->version)) ||
+	    kv_value(b.data, "tarball_sha256", sha, sizeof(sha)))
 		return -ENOENT;
 	snprintf(k->identity, sizeof(k->identity), "debian:%s=%s tarball-sha256:%s", k->package, k->version, sha);
 	k->cached = true;

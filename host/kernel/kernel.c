@@ -5,6 +5,7 @@
  */
 #include "kernel/kernel.h"
 #include "kernel/kimage.h"
+#include "base/kv.h"
 #include "base/log.h"
 #include "kernel/modules.h"
 #include "base/util.h"
@@ -68,8 +69,8 @@ static void from_build_info(struct kernel *k)
 	if (!path || read_file(path, &info, 1 << 16) || !info.data)
 		return;
 	if (!k->version[0])
-		kconfig_get(info.data, "version", k->version, sizeof(k->version));
-	if (!kconfig_get(info.data, "fragments", frags, sizeof(frags)))
+		kv_value(info.data, "version", k->version, sizeof(k->version));
+	if (!kv_value(info.data, "fragments", frags, sizeof(frags)))
 		snprintf(k->source, sizeof(k->source), "kta kernel build (%s)", frags);
 }
 

@@ -7,6 +7,7 @@
  * and no apt-cache run.
  */
 #include "apt/apt.h"
+#include "base/kv.h"
 #include "base/dirlock.h"
 #include "kernel/kernel.h"
 #include "base/log.h"
@@ -154,11 +155,6 @@ void kernel_modules_for(const struct arch_profile *arch, bool disk, char *out, s
 	}
 }
 
-static int info_get(const char *text, const char *key, char *out, size_t size)
-{
-	return kconfig_get(text, key, out, size);
-}
-
 /* Fill k from a complete cache entry; -ENOENT when dir is not one, -ESTALE
  * when it was fetched for a different set of guest modules (an entry
  * fetched for a disk serves a run without one). */
@@ -176,19 +172,19 @@ static int entry_load(const struct arch_profile *arch, const char *dir, bool dis
 		return err == -ENOENT ? -ENOENT : err;
 	kernel_modules_for(arch, disk, want, sizeof(want));
 	kernel_modules_for(arch, true, with_disk, sizeof(with_disk));
-	if (info_get(info.data, "modules_for", mods, sizeof(mods)))
+	if (kv_value(info.data, "modules_for", mods, sizeof(mods)))
 		mods[0] = '\0';
 	if (strcmp(mods, want) && strcmp(mods, with_disk))
 		return -ESTALE;
 	memset(k, 0, sizeof(*k));
-	if (info_get(info.data, "version", k->version, sizeof(k->version)) ||
-	    info_get(info.data, "sha256", k->sha256, sizeof(k->sha256)) ||
-	    info_get(info.data, "package", pkg, sizeof(pkg)) ||
-	    info_get(info.data, "package_version", pver, sizeof(pver)))
+	if (kv_value(info.data, "version", k->version, sizeof(k->version)) ||
+	    kv_value(info.data, "sha256", k->sha256, sizeof(k->sha256)) ||
+	    kv_value(info.data, "package", pkg, sizeof(pkg)) ||
+	    kv_value(info.data, "package_version", pver, sizeof(pver)))
 		return -ENOENT;
 	snprintf(k->dir, sizeof(k->dir), "%s", dir);
 	snprintf(k->image, sizeof(k->image), "%s/vmlinuz", dir);
-	k->image_only = !info_get(info.data, "layout", layout, sizeof(layout)) && !strcmp(layout, "image-only");
+	k->image_only = !kv_value(info.data, "layout", layout, sizeof(layout)) && !strcmp(layout, "image-only");
 	snprintf(k->config, sizeof(k->config), "%s/config", dir);
 	if (!path_exists(k->config))
 		k->config[0] = '\0';
@@ -196,7 +192,7 @@ static int entry_load(const struct arch_profile *arch, const char *dir, bool dis
 		return -ENAMETOOLONG;
 	if (!path_exists(k->image))
 		return -ENOENT;
-	if (info_get(info.data, "modules", mods, sizeof(mods)))
+	if (kv_value(info.data, "modules", mods, sizeof(mods)))
 		mods[0] = '\0';
 	for (char *save = NULL, *m = strtok_r(mods, " ", &save); m; m = strtok_r(NULL, " ", &save)) {
 		cleanup_free char *p = xasprintf("%s/modules/%s.ko", dir, m);
@@ -233,8 +229,8 @@ static int cached_abis(const struct fetch *f, const char *want, char ***out, siz
 		info_path = xasprintf("%s/%s/kernel.info", f->kdir, de->d_name);
 		if (!info_path || read_file(info_path, &info, 1 << 16))
 			continue;
-		if (info_get(info.data, "abi", abi, sizeof(abi)) ||
-		    info_get(info.data, "flavour", fl, sizeof(fl)) || strcmp(fl, f->flavour) ||
+		if (kv_value(info.data, "abi", abi, sizeof(abi)) ||
+		    kv_value(info.data, "flavour", fl, sizeof(fl)) || strcmp(fl, f->flavour) ||
 		    !kernel_version_matches(abi, want))
 			continue;
 		err = list_add(out, n, abi);

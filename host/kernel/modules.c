@@ -6,6 +6,7 @@
  * dependencies first for the guest to load in order.
  */
 #include "kernel/modules.h"
+#include "base/kv.h"
 #include "base/log.h"
 #include "base/spawn.h"
 #include "kernel/modinfo.h"
@@ -61,27 +62,6 @@ static bool list_has(char *const *list, const char *s)
 	return false;
 }
 
-int kconfig_get(const char *text, const char *sym, char *out, size_t size)
-{
-	size_t n = strlen(sym);
-
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchrnul(p, '\n');
-
-		if ((size_t)(eol - p) > n && !strncmp(p, sym, n) && p[n] == '=') {
-			size_t vlen = (size_t)(eol - p) - n - 1;
-
-			if (vlen >= size)
-				return -ENAMETOOLONG;
-			memcpy(out, p + n + 1, vlen);
-			out[vlen] = '\0';
-			return 0;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	return -ENOENT;
-}
-
 void module_name_normalise(const char *file, char *out, size_t size)
 {
 	const char *base = strrchr(file, '/');
@@ -125,7 +105,7 @@ static bool all_builtin(const char *config, const char *const *syms)
 	for (size_t i = 0; syms && syms[i]; i++) {
 		char v[64];
 
-		if (kconfig_get(config, syms[i], v, sizeof(v)) || strcmp(v, "y"))
+		if (kv_value(config, syms[i], v, sizeof(v)) || strcmp(v, "y"))
 			return false;
 	}
 	return true;

@@ -16,10 +16,6 @@
 void modules_list_free(char **list);
 size_t modules_list_len(char *const *list);
 
-/* The value of `sym` (e.g. "CONFIG_VIRTIO_PCI") in a .config text: copied
- * into out ("y", "m", a string, ...). -ENOENT when not set. */
-int kconfig_get(const char *text, const char *sym, char *out, size_t size);
-
 /* Whether modules.builtin text lists module `name` ('-' and '_' equal). */
 int modules_builtin_has(const char *builtin_text, const char *name);
 

@@ -8,6 +8,7 @@
  * network and no apt run.
  */
 #include "apt/apt.h"
+#include "base/kv.h"
 #include "base/dirlock.h"
 #include "base/interrupt.h"
 #include "base/log.h"
@@ -149,23 +150,6 @@ int source_pick(const char *text, const char *want, char *name, size_t name_size
 	return found ? 0 : -ENOENT;
 }
 
-/* Key "key=value" lines of an entry's info file. */
-static int info_get(const char *text, const char *key, char *out, size_t size)
-{
-	size_t n = strlen(key);
-
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchrnul(p, '\n');
-
-		if (!strncmp(p, key, n) && p[n] == '=') {
-			snprintf(out, size, "%.*s", (int)(eol - p - (int)n - 1), p + n + 1);
-			return 0;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	return -ENOENT;
-}
-
 static int sfetch_init(struct sfetch *f)
 {
 	char root[PATH_MAX];
@@ -202,8 +186,8 @@ static int entry_load(const struct sfetch *f, const char *name, const char *vers
 	if (err)
 		return err;
 	memset(e, 0, sizeof(*e));
-	if (info_get(info.data, "package", e->name, sizeof(e->name)) ||
-	    info_get(info.data, "version", e->version, sizeof(e->version)))
+	if (kv_value(info.data, "package", e->name, sizeof(e->name)) ||
+	    kv_value(info.data, "version", e->version, sizeof(e->version)))
 		return -ENOENT;
 	e->cached = true;
 	return pathf(e->dir, sizeof(e->dir), "%s/%s", f->sdir, dname);
@@ -225,10 +209,10 @@ static int cached_best(const struct sfetch *f, const char *name, const char *wan
 
 		if (de->d_name[0] == '.' ||
 		    pathf(path, sizeof(path), "%s/%s/%s", f->sdir, de->d_name, INFO_NAME) ||
-		    read_file(path, &info, 1 << 16) || info_get(info.data, "package", pkg, sizeof(pkg)) ||
-		    info_get(info.data, "version", ver, sizeof(ver)))
+		    read_file(path, &info, 1 << 16) || kv_value(info.data, "package", pkg, sizeof(pkg)) ||
+		    kv_value(info.data, "version", ver, sizeof(ver)))
 			continue;
-		if (info_get(info.data, "binaries", bins, sizeof(bins)))
+		if (kv_value(info.data, "binaries", bins, sizeof(bins)))
 			bins[0] = '\0';
 		if (strcmp(pkg, name)) {
 			char key[160];
@@ -267,7 +251,7 @@ static int latest_load(const struct sfetch *f, const char *name, struct source_e
 		return -ENOENT;
 	age = apt_lists_age(&f->apt);
 	if (age < 0 || age > DAY_S || read_file(path, &b, 4096) ||
-	    info_get(b.data, "package", pkg, sizeof(pkg)) || info_get(b.data, "version", ver, sizeof(ver)))
+	    kv_value(b.data, "package", pkg, sizeof(pkg)) || kv_value(b.data, "version", ver, sizeof(ver)))
 		return -ENOENT;
 	return entry_load(f, pkg, ver, e);
 }

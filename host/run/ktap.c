@@ -66,50 +66,6 @@ int ktap_parse_result(const char *line, size_t len, struct ktap_line *out)
 	return 0;
 }
 
-static const char *find_sep(const char *p, const char *end, bool words)
-{
-	for (; p < end; p++)
-		if (*p == '\n' || (words && *p == ' '))
-			return p;
-	return NULL;
-}
-
-static int kv_find(const char *text, size_t len, const char *key, char *out, size_t outsz,
-		   bool words)
-{
-	size_t klen = strlen(key);
-	const char *p = text, *end = text + len;
-
-	while (p < end) {
-		const char *nl = find_sep(p, end, words);
-		const char *le = nl ? nl : end;
-
-		if ((size_t)(le - p) > klen && !memcmp(p, key, klen) && p[klen] == '=') {
-			size_t vlen = (size_t)(le - p) - klen - 1;
-
-			if (outsz) {
-				size_t n = vlen < outsz - 1 ? vlen : outsz - 1;
-
-				memcpy(out, p + klen + 1, n);
-				out[n] = '\0';
-			}
-			return (int)vlen;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return -ENOENT;
-}
-
-int kv_get(const char *text, size_t len, const char *key, char *out, size_t outsz)
-{
-	return kv_find(text, len, key, out, outsz, false);
-}
-
-int kv_get_word(const char *text, size_t len, const char *key, char *out, size_t outsz)
-{
-	return kv_find(text, len, key, out, outsz, true);
-}
-
 void ktap_sanitize_name(const char *in, char *out, size_t outsz)
 {
 	size_t i;

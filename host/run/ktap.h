@@ -19,13 +19,6 @@ struct ktap_line {
  * Returns 0 or -EINVAL. */
 int ktap_parse_result(const char *line, size_t len, struct ktap_line *out);
 
-/* Find key=value in newline-separated lines; copies the value. Returns the
- * value's full length, or -ENOENT. */
-int kv_get(const char *text, size_t len, const char *key, char *out, size_t outsz);
-
-/* The same for space- or newline-separated words ("a=1 b=2"). */
-int kv_get_word(const char *text, size_t len, const char *key, char *out, size_t outsz);
-
 /* Copy name replacing what KTAP and file names cannot carry ('#', spaces,
  * '/', control characters) with '_'. */
 void ktap_sanitize_name(const char *in, char *out, size_t outsz);

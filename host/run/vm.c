@@ -7,6 +7,7 @@
 #include "run/vm.h"
 #include "run/caplog.h"
 #include "run/classify.h"
+#include "base/kv.h"
 #include "run/ktap.h"
 #include "base/interrupt.h"
 #include "base/log.h"

@@ -10,6 +10,7 @@
  * the series, the toolchain root and its versions, ASAN, the arch, and the
  * kernel (its BTF and test modules).
  */
+#include "base/kv.h"
 #include "base/dirlock.h"
 #include "kbuild/kbuild.h"
 #include "kernel/kernel.h"
@@ -125,7 +126,7 @@ static int resolve_kernel(struct stb *b, struct st_result *res)
 
 			info = xasprintf("%.*s/build.info", (int)(strrchr(kr.image, '/') - kr.image), kr.image);
 			if (info && !read_file(info, &ib, 64 << 10) && ib.data)
-				kconfig_get(ib.data, "version", ver, sizeof(ver));
+				kv_value(ib.data, "version", ver, sizeof(ver));
 			snprintf(res->kernel_version, sizeof(res->kernel_version), "%s", ver);
 			snprintf(res->kernel_desc, sizeof(res->kernel_desc), "kta-built %s selftests kernel (key %.12s)",
 				 ver, kr.key);
@@ -164,7 +165,7 @@ static int resolve_kernel(struct stb *b, struct st_result *res)
 			if (mods && path_exists(mods))
 				snprintf(b->testmods, sizeof(b->testmods), "%s", mods);
 			/* A kta build: named as when it was built here. */
-			if (info && !read_file(info, &ib, 64 << 10) && ib.data && !kconfig_get(ib.data, "key", key, sizeof(key)))
+			if (info && !read_file(info, &ib, 64 << 10) && ib.data && !kv_value(ib.data, "key", key, sizeof(key)))
 				snprintf(res->kernel_desc, sizeof(res->kernel_desc), "kta-built %s selftests kernel (key %.12s)",
 					 res->kernel_version, key);
 		}
@@ -277,17 +278,17 @@ int st_entry_load(const char *dir, struct st_result *res)
 	err = fill_result(dir, res);
 	if (err)
 		return err;
-	kconfig_get(info.data, "key", res->key, sizeof(res->key));
-	kconfig_get(info.data, "kernel", res->kernel, sizeof(res->kernel));
-	kconfig_get(info.data, "kernel_config", res->kernel_config, sizeof(res->kernel_config));
-	kconfig_get(info.data, "kernel_desc", res->kernel_desc, sizeof(res->kernel_desc));
-	kconfig_get(info.data, "kernel_version", res->kernel_version, sizeof(res->kernel_version));
-	kconfig_get(info.data, "tree_desc", res->tree_desc, sizeof(res->tree_desc));
-	if (!kconfig_get(info.data, "payload_bytes", v, sizeof(v)))
+	kv_value(info.data, "key", res->key, sizeof(res->key));
+	kv_value(info.data, "kernel", res->kernel, sizeof(res->kernel));
+	kv_value(info.data, "kernel_config", res->kernel_config, sizeof(res->kernel_config));
+	kv_value(info.data, "kernel_desc", res->kernel_desc, sizeof(res->kernel_desc));
+	kv_value(info.data, "kernel_version", res->kernel_version, sizeof(res->kernel_version));
+	kv_value(info.data, "tree_desc", res->tree_desc, sizeof(res->tree_desc));
+	if (!kv_value(info.data, "payload_bytes", v, sizeof(v)))
 		res->payload_bytes = strtoull(v, NULL, 10);
-	if (!kconfig_get(info.data, "build_ms", v, sizeof(v)))
+	if (!kv_value(info.data, "build_ms", v, sizeof(v)))
 		res->build_ms = strtoull(v, NULL, 10);
-	res->testmods = !kconfig_get(info.data, "testmods", v, sizeof(v)) && !strcmp(v, "yes");
+	res->testmods = !kv_value(info.data, "testmods", v, sizeof(v)) && !strcmp(v, "yes");
 	return 0;
 }
 

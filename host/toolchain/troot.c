@@ -5,6 +5,7 @@
  */
 #include "toolchain/troot.h"
 #include "apt/apt.h"
+#include "base/kv.h"
 #include "base/dirlock.h"
 #include "base/log.h"
 #include "kernel/modules.h"
@@ -105,7 +106,7 @@ static int info_read(const char *dir, struct troot *r)
 		return -ENOMEM;
 	if (read_file(path, &info, 64 << 10) < 0 || !info.data)
 		return -ENOENT;
-	if (kconfig_get(info.data, "versions", r->versions, sizeof(r->versions)) < 0)
+	if (kv_value(info.data, "versions", r->versions, sizeof(r->versions)) < 0)
 		r->versions[0] = '\0';
 	return 0;
 }

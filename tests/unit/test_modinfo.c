@@ -7,6 +7,7 @@
 #include "kernel/kimage.h"
 #include "base/log.h"
 #include "kernel/modinfo.h"
+#include "base/kv.h"
 #include "kernel/modules.h"
 #include "unit.h"
 #include "base/util.h"
@@ -360,10 +361,10 @@ static void test_modules_helpers(void)
 	static const char builtin[] = "kernel/drivers/virtio/virtio.ko\nkernel/drivers/char/virtio_console.ko\n";
 	char v[64], name[64];
 
-	CHECK(!kconfig_get(config, "CONFIG_VIRTIO_PCI", v, sizeof(v)) && !strcmp(v, "m"), "kconfig =m");
-	CHECK(!kconfig_get(config, "CONFIG_VIRTIO", v, sizeof(v)) && !strcmp(v, "y"), "kconfig prefix symbol");
-	CHECK_EQ_INT(kconfig_get(config, "CONFIG_FOO", v, sizeof(v)), -ENOENT, "kconfig not set");
-	CHECK(!kconfig_get(config, "CONFIG_CMDLINE", v, sizeof(v)) && !strcmp(v, "\"a b\""), "kconfig string");
+	CHECK(!kv_value(config, "CONFIG_VIRTIO_PCI", v, sizeof(v)) && !strcmp(v, "m"), "kconfig =m");
+	CHECK(!kv_value(config, "CONFIG_VIRTIO", v, sizeof(v)) && !strcmp(v, "y"), "kconfig prefix symbol");
+	CHECK_EQ_INT(kv_value(config, "CONFIG_FOO", v, sizeof(v)), -ENOENT, "kconfig not set");
+	CHECK(!kv_value(config, "CONFIG_CMDLINE", v, sizeof(v)) && !strcmp(v, "\"a b\""), "kconfig string");
 	module_name_normalise("kernel/drivers/virtio/virtio-pci.ko.xz", name, sizeof(name));
 	CHECK_EQ_STR(name, "virtio_pci", "normalised module name");
 	CHECK(modules_builtin_has(builtin, "virtio-console"), "modules.builtin lists virtio_console");

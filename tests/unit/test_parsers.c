@@ -1,4 +1,5 @@
 /* KTAP result lines, key=value facts, console splats and markers. */
+#include "base/kv.h"
 #include "run/ktap.h"
 #include "run/splat.h"
 #include "unit.h"

@@ -9,6 +9,7 @@
 
 #include "run/report.h"
 #include "unit.h"
+#include "base/kv.h"
 #include "base/util.h"
 
 static void test_atomic_write_no_symlink(void)
@@ -112,8 +113,27 @@ static void test_results_json_takes_any_bytes(void)
 	unlink(path);
 }
 
+static void test_kv(void)
+{
+	const char *info = "# written by kta\nversion=7.3.4\nversion_long=a much longer value\nempty=\n";
+	cleanup_buf struct buf b = { 0 };
+	char v[8];
+
+	CHECK(!kv_value(info, "version", v, sizeof(v)) && !strcmp(v, "7.3.4"), "kv_value: a key, not its prefix's");
+	CHECK(!kv_value(info, "empty", v, sizeof(v)) && !strcmp(v, ""), "kv_value: an empty value");
+	CHECK_EQ_INT(kv_value(info, "version_long", v, sizeof(v)), -ENAMETOOLONG, "kv_value: too long is an error");
+	CHECK_EQ_INT(kv_value(info, "missing", v, sizeof(v)), -ENOENT, "kv_value: absent");
+	CHECK_EQ_INT(kv_value(NULL, "version", v, sizeof(v)), -ENOENT, "kv_value: no text");
+	CHECK_EQ_INT(kv_get(info, strlen(info), "version_long", v, sizeof(v)), 18, "kv_get: the full length");
+	CHECK(!strcmp(v, "a much "), "kv_get: cut to fit");
+	CHECK_EQ_INT(kv_add(&b, "k", "two\nlines"), -EINVAL, "kv_add: a value cannot forge a line");
+	CHECK_EQ_INT(kv_add(&b, "a=b", "v"), -EINVAL, "kv_add: nor a key");
+	CHECK(kv_addf(&b, "n", "%d", 42) >= 0 && b.data && !strcmp(b.data, "n=42\n"), "kv_addf");
+}
+
 int main(void)
 {
+	test_kv();
 	test_utf8();
 	test_reports_take_any_bytes();
 	test_results_json_takes_any_bytes();
