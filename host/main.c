@@ -32,6 +32,7 @@ static const struct command {
 	{ "toolchain", cmd_toolchain, "the toolchain root the BPF selftests build in (toolchain root|info|run)" },
 	{ "bisect", cmd_bisect, "find the first Debian kernel that fails (or passes) a test, with the confidence" },
 	{ "validate", cmd_validate, "run tests without and with a patch series on each arch and judge each" },
+	{ "cache", cmd_cache, "what kta's cache holds, and pruning it (cache list|prune)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 };

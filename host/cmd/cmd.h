@@ -13,6 +13,7 @@ int cmd_toolchain(int argc, char **argv);
 int cmd_selftests(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 /* `kta kernel build` (argv[0] is "build"), dispatched by cmd_kernel(). */
 int cmd_kernel_build(int argc, char **argv);
 /* `kta kernel source` (argv[0] is "source"). */

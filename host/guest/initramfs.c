@@ -5,6 +5,7 @@
  */
 #include "guest/initramfs.h"
 #include "guest/cpio.h"
+#include "base/cache.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "base/util.h"
@@ -149,84 +150,6 @@ int initramfs_write_cpio(struct initramfs *fs, struct cpio *c)
 	return err ?: cpio_finish(c);
 }
 
-size_t initramfs_cache_pick(const struct initramfs_cached *e, size_t n, uint64_t cap_bytes, int64_t now,
-			    bool *victim)
-{
-	uint64_t total = 0;
-	size_t picked = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		total += e[i].bytes;
-		victim[i] = false;
-	}
-	while (total > cap_bytes) {
-		size_t oldest = n;
-
-		for (size_t i = 0; i < n; i++)
-			if (!victim[i] && now - e[i].mtime >= INITRAMFS_CACHE_GRACE_S &&
-			    (oldest == n || e[i].mtime < e[oldest].mtime))
-				oldest = i;
-		if (oldest == n)
-			break;
-		victim[oldest] = true;
-		total -= e[oldest].bytes;
-		picked++;
-	}
-	return picked;
-}
-
-static uint64_t cache_cap(void)
-{
-	const char *v = getenv("KTA_INITRAMFS_CACHE_MB");
-	char *end;
-	unsigned long long mb = v ? strtoull(v, &end, 10) : INITRAMFS_CACHE_MB;
-
-	if (v && (*end || !*v))
-		mb = INITRAMFS_CACHE_MB;
-	return (uint64_t)mb << 20;
-}
-
-/* Trimming is best effort: a failure costs disk, not the run. */
-static void cache_trim(const char *dir)
-{
-	struct initramfs_cached *e = NULL;
-	bool *victim = NULL;
-	size_t n = 0, cap = 0, freed = 0;
-	uint64_t bytes = 0;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	while (d && (de = readdir(d))) {
-		struct stat st;
-		size_t len = strlen(de->d_name);
-
-		if (len < 6 || strcmp(de->d_name + len - 5, ".cpio") || len >= sizeof(e->name) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
-			continue;
-		if (ARRAY_RESERVE(e, cap, n, 64))
-			break;
-		memcpy(e[n].name, de->d_name, len + 1);
-		e[n].bytes = (uint64_t)st.st_size;
-		e[n].mtime = st.st_mtim.tv_sec;
-		n++;
-	}
-	victim = n ? calloc(n, sizeof(*victim)) : NULL;
-	if (victim && initramfs_cache_pick(e, n, cache_cap(), time(NULL), victim)) {
-		for (size_t i = 0; i < n; i++) {
-			if (victim[i] && !unlinkat(dirfd(d), e[i].name, 0)) {
-				freed++;
-				bytes += e[i].bytes;
-			}
-		}
-		pr_debug("initramfs cache: removed %zu least recently used archives (%.1f MB)", freed,
-			 (double)bytes / 1e6);
-	}
-	if (d)
-		closedir(d);
-	free(victim);
-	free(e);
-}
-
 int initramfs_build(struct initramfs *fs, const char *cache, char *out, size_t outsz,
 		    char hash[65])
 {
@@ -266,7 +189,7 @@ int initramfs_build(struct initramfs *fs, const char *cache, char *out, size_t o
 	else
 		pr_debug("initramfs written: %s (%zu bytes)", out, c.out.len);
 	if (!err)
-		cache_trim(dir);
+		cache_trim("initramfs");
 out:
 	cpio_free(&c);
 	return err;

@@ -32,26 +32,9 @@ int initramfs_add_symlink(struct initramfs *fs, const char *dest, const char *ta
 int initramfs_build(struct initramfs *fs, const char *cache, char *out, size_t outsz,
 		    char hash[65]);
 /* The cache of archives is least-recently-used, capped at
- * $KTA_INITRAMFS_CACHE_MB (default below): every run with other tests or
+ * $KTA_INITRAMFS_CACHE_GB (base/cache.c): every run with other tests or
  * options writes a new one (9.3 GB after a month of this project's own
  * runs). A hit refreshes the archive's mtime. */
-#define INITRAMFS_CACHE_MB 1024
-/* An archive has been used this recently: never trimmed (a run between
- * writing its archive and QEMU reading it). */
-#define INITRAMFS_CACHE_GRACE_S 600
-
-struct initramfs_cached {
-	char name[80];
-	uint64_t bytes;
-	int64_t mtime;
-};
-
-/* Pure: which entries go to bring the total within cap_bytes, oldest
- * first, sparing those used within INITRAMFS_CACHE_GRACE_S of now; sets
- * victim[i]. Returns how many. */
-size_t initramfs_cache_pick(const struct initramfs_cached *e, size_t n, uint64_t cap_bytes, int64_t now,
-			    bool *victim);
-
 /* The archive bytes alone, for tests. */
 struct cpio;
 int initramfs_write_cpio(struct initramfs *fs, struct cpio *c);

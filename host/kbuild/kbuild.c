@@ -16,6 +16,7 @@
 #include "kbuild/kbuild_int.h"
 #include "kbuild/kconf.h"
 #include "kbuild/ksource.h"
+#include "base/cache.h"
 #include "base/interrupt.h"
 #include "base/log.h"
 #include "kbuild/patches.h"
@@ -334,5 +335,9 @@ int kbuild_run(const struct kbuild_opts *o, struct kbuild_result *res)
 		err = -EINTR;
 	build_free(&b);
 	interrupt_end();
+	/* After the workspace's lock is gone: the one just used is the
+	 * newest, never trimmed. */
+	cache_trim("kbuild");
+	cache_trim("builds");
 	return err;
 }

@@ -6,6 +6,7 @@
  */
 #include "kbuild/kbuild.h"
 #include "kbuild/kconf.h"
+#include "base/centry.h"
 #include "base/log.h"
 #include "base/pathf.h"
 #include "base/spawn.h"
@@ -27,6 +28,8 @@ bool kbuild_cache_lookup(const char *cache, const char *key, struct kbuild_resul
 	    pathf(res->config, sizeof(res->config), "%s/config", dir) || !path_exists(res->image) ||
 	    read_file(res->config, &cfg, 16 << 20))
 		return false;
+	/* Used from now on: a refresh or a prune leaves it alone. */
+	centry_hold(dir);
 	snprintf(res->key, sizeof(res->key), "%s", key);
 	res->options = kconfig_count(cfg.data);
 	res->cached = true;
@@ -40,25 +43,24 @@ bool kbuild_cache_lookup(const char *cache, const char *key, struct kbuild_resul
 int kbuild_cache_store(const char *cache, const char *key, const char *obj, const char *image,
 		       const char *extra, const char *info, struct kbuild_result *res)
 {
-	char dir[PATH_MAX], builds[PATH_MAX];
-	cleanup_free char *tmp = NULL, *img = xasprintf("%s/%s", obj, image);
+	cleanup_centry struct centry e = { .lock.fd = -1 };
+	cleanup_free char *img = xasprintf("%s/%s", obj, image), *builds = path_join(cache, "builds");
 	static const char *const files[][2] = { { "", "vmlinuz" }, { ".config", "config" },
 						 { "System.map", "System.map" } };
 	int err;
 
-	err = pathf(builds, sizeof(builds), "%s/builds", cache);
-	err = err ?: entry_dir(cache, key, dir);
-	err = err ?: mkdir_p(builds, 0755);
-	if (err || !img)
-		return err ?: -ENOMEM;
-	tmp = xasprintf("%s/.tmp-%.16s-XXXXXX", builds, key);
-	if (!tmp || !mkdtemp(tmp))
-		return pr_err("cannot create a directory in `%s`: %s", builds, strerror(errno)), -errno;
-	/* mkdtemp's 0700 would hide the entry from other users of the cache. */
-	chmod(tmp, 0755);
+	if (!img || !builds)
+		return -ENOMEM;
+	err = centry_init(&e, builds, key);
+	/* Another kta published the same key first: same content. */
+	if (!err && kbuild_cache_lookup(cache, key, res)) {
+		res->cached = false;
+		return 0;
+	}
+	err = err ?: centry_begin(&e);
 	for (size_t i = 0; !err && i < ARRAY_SIZE(files); i++) {
 		cleanup_free char *from = i ? path_join(obj, files[i][0]) : strdup(img);
-		cleanup_free char *to = path_join(tmp, files[i][1]);
+		cleanup_free char *to = path_join(e.tmp, files[i][1]);
 
 		err = from && to ? copy_file(from, to, 0644) : -ENOMEM;
 	}
@@ -67,25 +69,20 @@ int kbuild_cache_store(const char *cache, const char *key, const char *obj, cons
 		cleanup_free char *dot = xasprintf("%s/.", extra);
 
 		argv[3] = dot;
-		argv[4] = tmp;
+		argv[4] = e.tmp;
 		err = dot ? (spawn_run(argv, &(struct spawn_opts){ 0 }, NULL) ? -EIO : 0) : -ENOMEM;
 	}
 	if (!err) {
-		cleanup_free char *p = path_join(tmp, "build.info");
+		cleanup_free char *p = path_join(e.tmp, "build.info");
 
 		err = p ? write_file_atomic(p, info, strlen(info), 0644) : -ENOMEM;
 	}
-	if (!err && rename(tmp, dir) < 0) {
-		/* Another kta published the same key first: same content. */
-		err = errno == EEXIST || errno == ENOTEMPTY ? 0 : -errno;
-		rm_rf(tmp);
-	}
+	err = err ?: centry_publish(&e);
 	if (err) {
-		rm_rf(tmp);
 		if (err == -ENOSPC)
 			pr_err("no space left in `%s` for the built kernel", builds);
 		else
-			pr_err("cannot store the built kernel in `%s`: %s", dir, strerror(-err));
+			pr_err("cannot store the built kernel in `%s`: %s", e.dir, strerror(-err));
 		return err;
 	}
 	if (!kbuild_cache_lookup(cache, key, res))

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int ktree_resolve(const char *tree, const char *source, const char *srcarch, struct ktree *t)
@@ -88,6 +89,8 @@ int kbuild_lock_workspace(const char *ws)
 				return -EINTR;
 			}
 	}
+	/* Its last use, by which the cache is trimmed (base/cache.h). */
+	utimensat(AT_FDCWD, ws, NULL, 0);
 	return fd;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "apt/apt.h"
 #include "base/kv.h"
+#include "base/centry.h"
 #include "base/dirlock.h"
 #include "kernel/kernel.h"
 #include "base/log.h"
@@ -207,6 +208,8 @@ static int entry_load(const struct arch_profile *arch, const char *dir, bool dis
 			return err;
 		}
 	}
+	/* This run boots it: a refresh or a prune leaves it alone. */
+	centry_hold(dir);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "apt/apt.h"
 #include "kernel/kernel.h"
 #include "kernel/kimage.h"
+#include "base/centry.h"
 #include "base/log.h"
 #include "kernel/modules.h"
 #include "base/pathf.h"
@@ -354,15 +355,7 @@ int kernel_unpack(const struct arch_profile *arch, const struct apt *apt, const 
 				hdr, order, disk);
 	if (err)
 		return pr_err("cannot finish the cache entry in `%s`: %s", tmp, strerror(-err)), err;
-	if (path_exists(dest)) {
-		/* An outdated entry (fetched for other guest modules). */
-		err = rm_rf(dest);
-		if (err)
-			return pr_err("cannot remove `%s`: %s", dest, strerror(-err)), err;
-	}
-	if (rename(u.entry, dest) < 0) {
-		err = -errno;
-		return pr_err("cannot move the new kernel into `%s`: %s", dest, strerror(-err)), err;
-	}
-	return 0;
+	/* An entry already there is outdated (fetched for other guest
+	 * modules): replaced, and removed once no run holds it. */
+	return centry_replace(u.kdir, u.entry, dest);
 }

@@ -11,6 +11,8 @@
  * kernel (its BTF and test modules).
  */
 #include "base/kv.h"
+#include "base/cache.h"
+#include "base/centry.h"
 #include "base/dirlock.h"
 #include "kbuild/kbuild.h"
 #include "kernel/kernel.h"
@@ -217,7 +219,6 @@ static int host_toolchain(struct stb *b)
 	size_t len = 0;
 
 	snprintf(b->root.name, sizeof(b->root.name), "host");
-	b->root.use_fd = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
 		char *argv[] = { (char *)progs[i], "--version", NULL };
 		cleanup_buf struct buf out = { 0 };
@@ -554,28 +555,23 @@ static int write_test_names(const struct stb *b, const char *path)
 
 static int publish(struct stb *b, const char *key, struct st_result *res, uint64_t build_ms)
 {
-	struct dirlock lock = { .fd = -1 };
+	cleanup_centry struct centry e = { .lock.fd = -1 };
 	cleanup_free char *top = xasprintf("%s/selftests", b->cache);
-	cleanup_free char *tmp = NULL, *root = NULL, *image = NULL, *dest = NULL, *info = NULL, *names = NULL;
+	cleanup_free char *root = NULL, *image = NULL, *info = NULL, *names = NULL;
+	const char *tmp = e.tmp, *dest = e.dir;
 	size_t nobjs = 0;
 	uint64_t bytes;
 	int err;
 
 	if (!top)
 		return -ENOMEM;
-	err = mkdir_p(top, 0755);
-	lock.dir = top;
-	err = err ?: dirlock_take(&lock);
+	err = centry_init(&e, top, key);
+	/* Another kta published the same key while we built: the same. */
+	if (!err && !st_entry_load(dest, res))
+		return centry_hold(dest), 0;
+	err = err ?: centry_begin(&e);
 	if (err)
 		return err;
-	dirlock_clean_stale(&lock);
-	tmp = xasprintf("%s/.tmp-%.16s-XXXXXX", top, key);
-	dest = xasprintf("%s/%s", top, key);
-	if (!tmp || !dest || !mkdtemp(tmp)) {
-		dirlock_release(&lock);
-		return -ENOMEM;
-	}
-	chmod(tmp, 0755);
 	root = path_join(tmp, "root");
 	image = path_join(tmp, "payload.ext4");
 	names = path_join(tmp, "tests.txt");
@@ -610,15 +606,14 @@ static int publish(struct stb *b, const char *key, struct st_result *res, uint64
 
 		err = info && ip ? write_file_atomic(ip, info, strlen(info), 0644) : -ENOMEM;
 	}
-	if (!err && rename(tmp, dest) < 0 && errno != EEXIST && errno != ENOTEMPTY)
-		err = -errno;
-	if (err)
+	err = err ?: centry_publish(&e);
+	if (err) {
 		pr_err("cannot store the selftests in `%s`: %s", dest, strerror(err < 0 ? -err : EIO));
-	rm_rf(tmp);
-	dirlock_release(&lock);
-	if (err)
 		return err;
+	}
 	err = st_entry_load(dest, res);
+	if (!err)
+		centry_hold(dest);
 	if (!err)
 		pr_info("payload: test_progs, %zu BPF objects, %.0f MB (ext4 image %s)", nobjs, bytes / 1e6,
 			res->image);
@@ -662,6 +657,7 @@ static int run(struct stb *b, struct st_result *res)
 		cleanup_free char *dir = xasprintf("%s/selftests/%s", b->cache, key);
 
 		if (dir && !st_entry_load(dir, res)) {
+			centry_hold(dir);
 			res->cached = true;
 			if (!o->quiet)
 				pr_info("cache hit: selftests (key %.12s) built before from the same tree, series, "
@@ -722,5 +718,7 @@ int st_build(const struct st_opts *o, struct st_result *res)
 		err = -EINTR;
 	stb_free(&b);
 	interrupt_end();
+	cache_trim("stbuild");
+	cache_trim("selftests");
 	return err;
 }

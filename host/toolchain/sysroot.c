@@ -1,11 +1,11 @@
-/* Per-architecture sysroots of Debian packages (sysroot.h). An entry is
- * built in a temp dir and published with one rename, under the lock of
- * $KTA_CACHE/sysroot, so a killed fetch never leaves half a root. Its
- * sysroot.info names the packages and versions; a different package list
- * (a newer kta) makes the entry stale.
+/* Per-architecture sysroots of Debian packages (sysroot.h), entries of the
+ * cache $KTA_CACHE/sysroot (base/centry.h): a killed fetch never leaves
+ * half a root. Its sysroot.info names the packages and the release; a
+ * different package list (a newer kta) makes the entry stale.
  */
 #include "apt/apt.h"
-#include "base/dirlock.h"
+#include "base/centry.h"
+#include "base/kv.h"
 #include "base/log.h"
 #include "base/pathf.h"
 #include "toolchain/sysroot.h"
@@ -27,26 +27,27 @@ static const char *const packages[] = {
  * bookworm's, where the architecture is in bookworm. */
 #define SYSROOT_RELEASE "bookworm"
 
-/* sysroot.info's first line, which names what the entry holds. */
-static void packages_line(struct buf *b)
+/* What the entry holds, as sysroot.info says it. */
+static int packages_value(struct buf *b)
 {
-	buf_printf(b, "packages");
 	for (size_t i = 0; packages[i]; i++)
-		buf_printf(b, " %s", packages[i]);
-	buf_printf(b, "\n");
+		buf_printf(b, "%s%s", i ? " " : "", packages[i]);
+	return b->data ? 0 : -ENOMEM;
 }
 
 static int info_matches(const char *dir)
 {
 	cleanup_free char *path = path_join(dir, "sysroot.info");
-	cleanup_buf struct buf info = { 0 }, want = { 0 };
+	cleanup_buf struct buf want = { 0 };
+	char have[512];
+	int err;
 
-	if (!path)
+	if (!path || packages_value(&want))
 		return -ENOMEM;
-	if (read_file(path, &info, 4096) < 0)
-		return -ENOENT;
-	packages_line(&want);
-	return info.data && want.data && !strncmp(info.data, want.data, want.len) ? 0 : -ESTALE;
+	err = kv_read(path, "packages", have, sizeof(have));
+	if (err)
+		return err == -ENOENT ? -ENOENT : -ESTALE;
+	return strcmp(have, want.data) ? -ESTALE : 0;
 }
 
 static int fill(const char *dir, struct sysroot *out)
@@ -83,81 +84,68 @@ static int write_info(const char *entry, const char *release)
 	cleanup_buf struct buf b = { 0 };
 	cleanup_free char *path = path_join(entry, "sysroot.info");
 
-	packages_line(&b);
+	cleanup_buf struct buf pkgs = { 0 };
+	int err = packages_value(&pkgs);
+
+	err = err ?: kv_add(&b, "packages", pkgs.data);
 	/* apt's choice when no release is preferred: the newest. */
-	buf_printf(&b, "release %s\n", *release ? release : "newest");
-	if (!path || !b.data)
-		return -ENOMEM;
+	err = err ?: kv_add(&b, "release", *release ? release : "newest");
+	if (err || !path)
+		return err ?: -ENOMEM;
 	return write_file_atomic(path, b.data, b.len, 0644);
 }
 
-static int unpack(const struct arch_profile *arch, struct apt *apt, const char *top, const char *dest)
+/* The packages unpacked into the entry being built; their .debs beside
+ * it, in a directory its publication leaves out. */
+static int unpack(const struct arch_profile *arch, struct apt *apt, struct centry *e)
 {
-	cleanup_free char *tmp = xasprintf("%s/.tmp-%s-XXXXXX", top, arch->deb_arch);
-	cleanup_free char *debs = NULL, *root = NULL;
-	int err;
+	cleanup_free char *debs = path_join(e->tmp, ".debs");
+	int err = debs ? mkdir_p(debs, 0755) : -ENOMEM;
 
-	if (!tmp)
-		return -ENOMEM;
-	if (!mkdtemp(tmp))
-		return pr_err("cannot create a temp dir in `%s`: %s", top, strerror(errno)), -errno;
-	debs = path_join(tmp, "debs");
-	root = path_join(tmp, "root");
-	err = debs && root ? 0 : -ENOMEM;
-	err = err ?: mkdir_p(debs, 0755);
-	err = err ?: mkdir_p(root, 0755);
 	pr_info("fetching %s's busybox-static, libelf-dev, zlib1g-dev and libzstd-dev from Debian",
 		arch->deb_arch);
-	err = err ?: apt_download_unpack(apt, packages, debs, root);
-	err = err ?: write_info(root, apt->release);
-	if (!err && rename(root, dest) < 0) {
-		err = -errno;
-		pr_err("cannot publish `%s`: %s", dest, strerror(-err));
-	}
-	rm_rf(tmp);
+	err = err ?: apt_download_unpack(apt, packages, debs, e->tmp);
+	if (debs)
+		rm_rf(debs);
+	err = err ?: write_info(e->tmp, apt->release);
 	return err;
 }
 
 int sysroot_fetch(const struct arch_profile *arch, struct sysroot *out)
 {
-	struct dirlock lock = { .fd = -1 };
+	cleanup_centry struct centry e = { .lock.fd = -1 };
 	struct apt apt;
-	char root[PATH_MAX], top[PATH_MAX], dir[PATH_MAX];
+	char root[PATH_MAX], top[PATH_MAX];
 	bool updated = false;
 	int err, apt_err;
 
 	err = cache_dir(root, sizeof(root));
 	err = err ?: pathf(top, sizeof(top), "%s/sysroot", root);
-	err = err ?: pathf(dir, sizeof(dir), "%s/%s", top, arch->deb_arch);
-	err = err ?: mkdir_p(top, 0755);
+	err = err ?: centry_init(&e, top, arch->deb_arch);
 	if (err)
 		return pr_err("cannot create the sysroot cache: %s", strerror(-err)), err;
-	if (!info_matches(dir) && !fill(dir, out))
-		return 0;
-	lock.dir = top;
-	err = dirlock_take(&lock);
-	if (!err && !info_matches(dir) && !fill(dir, out))
-		goto out;
-	if (!err)
-		dirlock_clean_stale(&lock);
+	if (!info_matches(e.dir) && !fill(e.dir, out))
+		return centry_hold(e.dir), 0;
+	err = centry_begin(&e);
+	if (!err && !info_matches(e.dir) && !fill(e.dir, out))
+		return centry_hold(e.dir), 0;
 	apt_err = apt_init(&apt, root, arch->deb_arch);
-	err = err ?: apt_ensure_lists(&apt, apt_err, DAY_S, &lock, &updated);
+	err = err ?: apt_ensure_lists(&apt, apt_err, DAY_S, &e.lock, &updated);
 	if (!err && has_release(&apt, SYSROOT_RELEASE))
 		snprintf(apt.release, sizeof(apt.release), "%s", SYSROOT_RELEASE);
 	else if (!err)
 		pr_warn("Debian %s has no %s: the sysroot takes the newest packages, whose static "
 			"libraries may need a newer libc than the cross toolchain's", SYSROOT_RELEASE,
 			arch->deb_arch);
-	if (!err && path_exists(dir))
-		err = rm_rf(dir);
-	err = err ?: unpack(arch, &apt, top, dir);
-	err = err ?: fill(dir, out);
+	err = err ?: unpack(arch, &apt, &e);
+	err = err ?: centry_publish(&e);
+	err = err ?: fill(e.dir, out);
 	if (err == -ENOENT)
-		pr_err("the sysroot in `%s` has no bin/busybox or usr/bin/busybox", dir);
-	if (!err)
-		pr_info("sysroot for %s in %s", arch->name, dir);
-out:
-	dirlock_release(&lock);
+		pr_err("the sysroot in `%s` has no bin/busybox or usr/bin/busybox", e.dir);
+	if (!err) {
+		centry_hold(e.dir);
+		pr_info("sysroot for %s in %s", arch->name, e.dir);
+	}
 	return err;
 }
 

@@ -6,7 +6,7 @@
 #include "toolchain/troot.h"
 #include "apt/apt.h"
 #include "base/kv.h"
-#include "base/dirlock.h"
+#include "base/centry.h"
 #include "base/log.h"
 #include "kernel/modules.h"
 #include "base/pathf.h"
@@ -268,10 +268,10 @@ static char *runtime_hook(const char *llvm, const char *arches)
 	}
 }
 
-static int make_root(const struct troot *r, const char *top, const char *packages, const char *arches,
+static int make_root(const struct troot *r, struct centry *e, const char *packages, const char *arches,
 		     const char *uri)
 {
-	cleanup_free char *tmp = xasprintf("%s/.tmp-%s-XXXXXX", top, r->name);
+	const char *top = e->top, *tmp = e->tmp;
 	cleanup_free char *root = NULL, *log = NULL, *include = NULL, *archopt = NULL, *info = NULL;
 	cleanup_free char *failed = NULL, *aptopt = xasprintf("--aptopt=%s", apt_valid_until);
 	cleanup_free char *hook = runtime_hook(r->llvm, arches);
@@ -279,19 +279,15 @@ static int make_root(const struct troot *r, const char *top, const char *package
 	uint64_t t0 = monotonic_ms(), ms, bytes;
 	int fd, st, err = 0;
 
-	if (!tmp || !aptopt || !hook)
+	if (!aptopt || !hook)
 		return -ENOMEM;
-	if (!mkdtemp(tmp))
-		return pr_err("cannot create a temp dir in `%s`: %s", top, strerror(errno)), -errno;
 	root = path_join(tmp, "root");
 	log = path_join(tmp, "mmdebstrap.log");
 	include = xasprintf("--include=%s", packages);
 	archopt = xasprintf("--architectures=%s", arches);
 	failed = xasprintf("%s/%s.failed.log", top, r->name);
-	if (!root || !log || !include || !archopt || !failed) {
-		rm_rf(tmp);
+	if (!root || !log || !include || !archopt || !failed)
 		return -ENOMEM;
-	}
 	for (char *p = include; *p; p++)
 		if (*p == ' ')
 			*p = ',';
@@ -304,7 +300,6 @@ static int make_root(const struct troot *r, const char *top, const char *package
 	if (fd < 0) {
 		err = -errno;
 		pr_err("cannot create `%s`: %s", log, strerror(-err));
-		rm_rf(tmp);
 		return err;
 	}
 	{
@@ -322,7 +317,6 @@ static int make_root(const struct troot *r, const char *top, const char *package
 		log_tail(log, 25);
 		if (rename(log, failed) == 0)
 			pr_err("the whole output: %s", failed);
-		rm_rf(tmp);
 		return st == 127 ? -ENOENT : -EIO;
 	}
 	ms = monotonic_ms() - t0;
@@ -352,45 +346,12 @@ static int make_root(const struct troot *r, const char *top, const char *package
 
 		err = info && ipath ? write_file_atomic(ipath, info, strlen(info), 0644) : -ENOMEM;
 	}
-	if (!err && rename(tmp, r->dir) < 0) {
-		err = -errno;
-		pr_err("cannot publish `%s`: %s", r->dir, strerror(-err));
-	}
-	if (err) {
-		rm_rf(tmp);
+	err = err ?: centry_publish(e);
+	if (err)
 		return err;
-	}
 	pr_info("toolchain root %s: %.1f GB, made in %.0f s (%s; %s; pahole %s)", r->dir, bytes / 1e9, ms / 1000.0,
 		ver[0], ver[1], ver[2]);
 	return 0;
-}
-
-static int use_lock(const char *dir, int how)
-{
-	cleanup_free char *p = path_join(dir, ".use.lock");
-	int fd;
-
-	if (!p)
-		return -ENOMEM;
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, how) < 0) {
-		int err = -errno;
-
-		if (err == -EINTR && !(how & LOCK_NB))
-			continue;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-void troot_release(struct troot *r)
-{
-	if (r->use_fd >= 0)
-		close(r->use_fd);
-	r->use_fd = -1;
 }
 
 /* Roots of the same suite, LLVM and arches made for another package list
@@ -410,15 +371,12 @@ static void remove_outdated(const struct troot *r, const char *top)
 			continue;
 		p = path_join(top, de->d_name);
 		{
-			int fd = p ? use_lock(p, LOCK_EX | LOCK_NB) : -ENOMEM;
+			int err = p ? centry_remove(p) : -ENOMEM;
 
-			if (fd < 0) {
-				pr_info("keeping the outdated toolchain root %s: in use", p ? p : de->d_name);
-				continue;
-			}
-			if (!rm_rf(p))
+			if (err == -EBUSY)
+				pr_info("keeping the outdated toolchain root %s: in use", p);
+			else if (!err)
 				pr_info("removed the outdated toolchain root %s", p);
-			close(fd);
 		}
 	}
 	if (d)
@@ -504,16 +462,17 @@ static bool find_superset(const char *top, const char *suite, const char *llvm,
 /* Share-locked for as long as this process uses it, then its mount points. */
 static int take_use(struct troot *r)
 {
-	r->use_fd = use_lock(r->dir, LOCK_SH);
-	if (r->use_fd < 0)
-		return pr_err("cannot lock the toolchain root %s: %s", r->dir, strerror(-r->use_fd)), r->use_fd;
+	int err = centry_hold(r->dir);
+
+	if (err)
+		return pr_err("cannot lock the toolchain root %s: %s", r->dir, strerror(-err)), err;
 	return make_mountpoints(r, NULL);
 }
 
 int troot_ensure(const struct troot_opts *o, struct troot *r)
 {
 	const struct arch_profile *set[16];
-	struct dirlock lock = { .fd = -1 };
+	cleanup_centry struct centry e = { .lock.fd = -1 };
 	char top[PATH_MAX], packages[2048], arches[128], uri[512];
 	const char *suite = o->suite ? o->suite : getenv("KTA_TOOLCHAIN_SUITE");
 	const char *llvm = o->llvm ? o->llvm : getenv("KTA_TOOLCHAIN_LLVM");
@@ -521,7 +480,6 @@ int troot_ensure(const struct troot_opts *o, struct troot *r)
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->use_fd = -1;
 	suite = suite && *suite ? suite : TROOT_DEFAULT_SUITE;
 	llvm = llvm && *llvm ? llvm : TROOT_DEFAULT_LLVM;
 	if (strspn(suite, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(suite) || strlen(suite) >= sizeof(r->suite))
@@ -556,26 +514,20 @@ int troot_ensure(const struct troot_opts *o, struct troot *r)
 		return take_use(r);
 	if (o->no_create)
 		return -ENOENT;
-	lock.dir = top;
-	err = dirlock_take(&lock);
-	if (!err && !info_read(r->dir, r)) {
-		dirlock_release(&lock);
+	err = centry_init(&e, top, r->name);
+	err = err ?: centry_begin(&e);
+	if (!err && !info_read(r->dir, r))
 		return take_use(r);
-	}
 	if (!err) {
-		dirlock_clean_stale(&lock);
 		err = apt_archive_uri(uri, sizeof(uri));
 		if (err)
 			pr_err("cannot find the Debian archive in the system's apt sources (set KTA_APT_URI)");
 	}
-	if (!err && path_exists(r->dir))
-		err = rm_rf(r->dir);
 	err = err ?: check_free_space(top, 3ull << 30, "a toolchain root");
-	err = err ?: make_root(r, top, packages, arches, uri);
+	err = err ?: make_root(r, &e, packages, arches, uri);
 	if (!err)
 		remove_outdated(r, top);
 	err = err ?: info_read(r->dir, r);
-	dirlock_release(&lock);
 	return err ?: take_use(r);
 }
 

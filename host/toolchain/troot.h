@@ -29,7 +29,6 @@ struct troot {
 	char llvm[8];           /* "22": clang-22, llc-22, ... */
 	char cache[PATH_MAX];   /* the kta cache, bound read-write inside */
 	char versions[512];     /* "clang 22.1.8; gcc 16.2.0; pahole v1.32" */
-	int use_fd;             /* a shared lock while this process uses it */
 };
 
 struct troot_opts {
@@ -44,8 +43,8 @@ struct troot_opts {
 /* The root for these arches: reused when it exists, else made (a lock
  * keeps two kta from making it twice; a failure leaves nothing behind and
  * names what failed, with mmdebstrap's output). 0 or a negative errno.
- * The root stays share-locked until troot_release() or the process ends,
- * so that a newer kta replacing an outdated root never removes one in use. */
+ * The root is held until the process ends (base/centry.h), so that a newer
+ * kta replacing an outdated root never removes one in use. */
 int troot_ensure(const struct troot_opts *o, struct troot *out);
 
 /* The argv prefix that runs a command inside the root: bwrap with the root
@@ -54,7 +53,6 @@ int troot_ensure(const struct troot_opts *o, struct troot *out);
  * namespace, dying with its parent. Allocated; free with troot_argv_free(). */
 char **troot_prefix(const struct troot *r, const char *const *binds);
 void troot_argv_free(char **argv);
-void troot_release(struct troot *r);
 /* The mount points troot_prefix() binds need in the read-only root. */
 int troot_prepare_binds(const struct troot *r, const char *const *binds);
 

@@ -1,6 +1,7 @@
 /* The newc writer and the initramfs builder, checked by parsing the output
  * back with an independent reader, and for determinism. */
 #include "guest/cpio.h"
+#include "base/centry.h"
 #include "guest/initramfs.h"
 #include "unit.h"
 
@@ -76,7 +77,7 @@ static int build(struct cpio *c, int order)
 static void test_cache_pick(void)
 {
 	const int64_t now = 1000000;
-	const struct initramfs_cached e[] = {
+	const struct centry_info e[] = {
 		{ "a.cpio", 400 << 20, now - 86400 },      /* a day old */
 		{ "b.cpio", 400 << 20, now - 3 * 86400 },  /* the oldest */
 		{ "c.cpio", 400 << 20, now - 60 },         /* in use: spared */
@@ -84,13 +85,13 @@ static void test_cache_pick(void)
 	};
 	bool v[4];
 
-	CHECK_EQ_INT((int)initramfs_cache_pick(e, 4, 2048ull << 20, now, v), 0, "within the cap: nothing");
+	CHECK_EQ_INT((int)centry_pick_lru(e, 4, 2048ull << 20, now, v), 0, "within the cap: nothing");
 	CHECK(!v[0] && !v[1] && !v[2] && !v[3], "no victims");
-	CHECK_EQ_INT((int)initramfs_cache_pick(e, 4, 1024ull << 20, now, v), 1, "over by 276 MB: one goes");
+	CHECK_EQ_INT((int)centry_pick_lru(e, 4, 1024ull << 20, now, v), 1, "over by 276 MB: one goes");
 	CHECK(v[1] && !v[0] && !v[2] && !v[3], "the least recently used");
-	CHECK_EQ_INT((int)initramfs_cache_pick(e, 4, 300ull << 20, now, v), 3, "a small cap");
+	CHECK_EQ_INT((int)centry_pick_lru(e, 4, 300ull << 20, now, v), 3, "a small cap");
 	CHECK(v[0] && v[1] && v[3] && !v[2], "all but the one in its grace period");
-	CHECK_EQ_INT((int)initramfs_cache_pick(e, 0, 0, now, v), 0, "an empty cache");
+	CHECK_EQ_INT((int)centry_pick_lru(e, 0, 0, now, v), 0, "an empty cache");
 }
 
 int main(void)
