@@ -2,9 +2,9 @@
  * are what `git bisect run` understands: good, bad, cannot test. Every
  * problem with kta or the machine is 128 or above, so that bisect stops
  * instead of blaming a commit. 130 and 143 are what a shell reports for a
- * process that SIGINT or SIGTERM ended; no other code lies in 129 to 192
- * (128 + a signal), so a code of kta's is never mistaken for a death by a
- * signal (129 is SIGHUP's, 131 SIGQUIT's). */
+ * process that SIGINT or SIGTERM ended, and kta stopped by them says the
+ * same; no other code of kta's lies in 129 to 192 (128 + a signal), so it
+ * is never mistaken for a death by a signal: infrastructure is 200 up. */
 #ifndef KTA_EXIT_H
 #define KTA_EXIT_H
 
@@ -15,10 +15,10 @@ enum {
 	EXIT_USAGE = 128,
 	EXIT_INTERRUPTED = 130,
 	EXIT_TERMINATED = 143,
-	EXIT_INFRA = 129,
-	EXIT_QEMU_FAILED = 131,
-	EXIT_CHANNEL = 132,
-	EXIT_GUEST_DIED = 133,
+	EXIT_INFRA = 200,
+	EXIT_QEMU_FAILED = 201,
+	EXIT_CHANNEL = 202,
+	EXIT_GUEST_DIED = 203,
 };
 
 #endif

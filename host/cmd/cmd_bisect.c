@@ -77,12 +77,12 @@ static void usage(FILE *f)
 		"  kta bisect run [--tree DIR] (--suite | --test)... [--p-old P --p-new P] [--log F]\n"
 		"      what git bisect run calls: builds HEAD, judges it by the SPRT between the two\n"
 		"      rates (default 0.01, 0.99: a test that always fails or never), and exits 0 (as at\n"
-		"      the old end), 1 (as at the new), 125 (cannot build, boot or decide: skip), 129\n"
+		"      the old end), 1 (as at the new), 125 (cannot build, boot or decide: skip), 200\n"
 		"      (infrastructure: git bisect stops); each step appended to F (default\n"
 		"      .git/kta-bisect.jsonl), its files under .git/kta-bisect/\n"
 		"\n"
 		"Exit: 0 found; 2 undecided or not monotonic; 125 an end cannot boot; 128 bad input;\n"
-		"129 infrastructure; 130/143 interrupted.\n");
+		"200 infrastructure; 130/143 interrupted.\n");
 }
 
 /* A prefix (6.12) is its newest match; an exact ABI is itself. */

@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit: 0 built or cached; 125 the series does not apply or the kernel does not build\n"
 		"(git bisect run: skip); 128 bad input (not a kernel tree, unknown fragment or option,\n"
-		"an option that did not survive, a bad patch or series); 129 infrastructure (download,\n"
+		"an option that did not survive, a bad patch or series); 200 infrastructure (download,\n"
 		"disk full); 130/143 interrupted.\n",
 		KBUILD_DEFAULT_SOURCE, arch_names(), arch_default()->name, KBUILD_DEFAULT_FRAGMENTS);
 }

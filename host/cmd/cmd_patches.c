@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"  --dry-run           check only, change nothing (statuses: applies/already-applied/conflict)\n"
 		"  --artifacts DIR     where rejected hunks go (default kta-out/patches-<time>)\n"
 		"\n"
-		"Exit: 0 no conflict, 1 a conflict, 128 bad input, 129 infrastructure (git missing).\n");
+		"Exit: 0 no conflict, 1 a conflict, 128 bad input, 200 infrastructure (git missing).\n");
 }
 
 static void print_table(const char *tree, const struct patch_series *s, bool dry_run)

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit: 0 built or cached; 125 the series does not apply, or the kernel or the selftests do\n"
 		"not build (git bisect run: skip); 128 bad input (no selftests in the tree, a bad series);\n"
-		"129 infrastructure (the toolchain root, downloads, disk); 130/143 interrupted.\n",
+		"200 infrastructure (the toolchain root, downloads, disk); 130/143 interrupted.\n",
 		KBUILD_DEFAULT_SOURCE);
 }
 

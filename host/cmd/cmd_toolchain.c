@@ -33,7 +33,7 @@ static void usage(FILE *f)
 		"  --suite S   Debian suite (default %s, or $KTA_TOOLCHAIN_SUITE)\n"
 		"  --llvm N    clang/LLVM major version (default %s, or $KTA_TOOLCHAIN_LLVM)\n"
 		"\n"
-		"Exit: 0; 128 bad input; 129 the root cannot be made (mmdebstrap's output is shown).\n",
+		"Exit: 0; 128 bad input; 200 the root cannot be made (mmdebstrap's output is shown).\n",
 		TROOT_DEFAULT_SUITE, TROOT_DEFAULT_LLVM, TROOT_DEFAULT_SUITE, TROOT_DEFAULT_LLVM);
 }
 

@@ -67,7 +67,7 @@ static void usage(FILE *f)
 		"\n"
 		"Writes DIR/validate.json, DIR/validate.xml (JUnit), DIR/validate.svg (the plot).\n"
 		"Exit: 0 nothing regressed; 1 a test regressed; 2 results missing or not run; 125 the\n"
-		"series applies nowhere; 128 bad input; 129 infrastructure; 130/143 interrupted.\n");
+		"series applies nowhere; 128 bad input; 200 infrastructure; 130/143 interrupted.\n");
 }
 
 /* Does the series change anything outside tools/ (the kernel itself)? */

@@ -95,7 +95,7 @@ int kbuild_prepare_src(const char *ws, const char *src, const struct ktree *t, c
  * "none" without one. -EINVAL for a bad series (said why). */
 int kbuild_load_series(const char *path, struct patch_series *s, bool *have, char sha[65]);
 /* The process exit code of a build's error (kernel or selftests): 0,
- * 125 (does not apply or build: git bisect skips), 128 bad input, 129
+ * 125 (does not apply or build: git bisect skips), 128 bad input, 200
  * infrastructure, 130/143 interrupted, 1 for --cached's miss. */
 int kbuild_exit_code(int err);
 

@@ -223,7 +223,7 @@ check "SIGINT: no half entry in the cache" bash -c "! ls -d $builds/.tmp-* 2>/de
 if [ "$(id -u)" = 0 ] && mkdir -p "$work/small" && mount -t tmpfs -o size=64m tmpfs "$work/small" 2>/dev/null; then
 	mounted=$work/small
 	KTA_CACHE=$work/small kta_do full kernel build --tree "$T73" --config-only
-	check "full disk: exit 129" rc_is full 129
+	check "full disk: exit 200" rc_is full 200
 	check "full disk: says so" has "$work/full.err" 'not enough free disk for a kernel build'
 	check "full disk: nothing in the cache's builds" bash -c "! ls $work/small/builds 2>/dev/null | grep -q ."
 else

@@ -96,7 +96,7 @@ case_faults() {
 	local m
 	for m in garbage badcrc truncate; do
 		kta_run "fault-$m" --fault "$m" --test "$T/pass" --test "$S/bpf_map" --test "$T/skip"
-		check "fault $m: exit 132 (channel)" rc_is "fault-$m" 132
+		check "fault $m: exit 202 (channel)" rc_is "fault-$m" 202
 		check "fault $m: first result kept" has "$work/fault-$m.out" '^ok 1 pass$'
 		check "fault $m: no result invented for the rest" has "$work/fault-$m.out" '^not ok 3 skip # ERROR'
 	done
@@ -104,12 +104,12 @@ case_faults() {
 	check "fault badcrc: says checksum" has "$work/fault-badcrc.out" 'checksum mismatch'
 	check "fault truncate: says truncated" has "$work/fault-truncate.out" 'results channel truncated'
 	kta_run fault-noend --fault noend --test "$T/pass" --test "$T/skip"
-	check "fault noend: exit 133 (guest died)" rc_is fault-noend 133
+	check "fault noend: exit 203 (guest died)" rc_is fault-noend 203
 	check "fault noend: results kept" has "$work/fault-noend.out" '^ok 2 skip # SKIP'
 	check "fault noend: says no end record" has "$work/fault-noend.out" '^# run: guest-died-without-end-record'
 	# A plan line lost on the way: results would land on the wrong tests.
 	kta_run fault-dropline --fault dropline --test "$T/pass" --test "$T/fail" --test "$T/skip"
-	check "fault dropline: exit 132 (channel)" rc_is fault-dropline 132
+	check "fault dropline: exit 202 (channel)" rc_is fault-dropline 202
 	check "fault dropline: says the agent is out of step with the plan" \
 		has "$work/fault-dropline.out" 'out of step with the plan: the agent planned 2 tests, kta sent 3'
 	check "fault dropline: no result on the wrong test (fail is not a pass)" \
@@ -131,7 +131,7 @@ case_qemu_killed() {
 	local pid=$! qpid
 	wait_begin "$work/killed.art" 2 && qpid=$(qemu_of $pid) && kill -9 "$qpid"
 	wait $pid; echo $? >"$work/killed.rc"
-	check "qemu killed: exit 133" rc_is killed 133
+	check "qemu killed: exit 203" rc_is killed 203
 	check "qemu killed: says so" has "$work/killed.out" 'guest-died-without-end-record: .*killed by signal 9'
 	check "qemu killed: running test has no result" has "$work/killed.out" '^not ok 2 hang # ERROR no result'
 	check "qemu killed: earlier result kept" has "$work/killed.out" '^ok 1 pass$'
@@ -167,7 +167,7 @@ case_boot_failure() {
 	check "kernel cannot boot: exit 125 (bisect skip)" rc_is noboot 125
 	check "kernel cannot boot: says why" has "$work/noboot.out" '^# run: kernel-failed-to-boot: no hello from the guest agent; kernel panic'
 	kta_run noqemu --smp 100000 --test "$T/pass"
-	check "QEMU cannot start: exit 131" rc_is noqemu 131
+	check "QEMU cannot start: exit 201" rc_is noqemu 201
 	check "QEMU cannot start: QEMU's message" has "$work/noqemu.out" '^# run: qemu-failed-to-start: QEMU exited with status 1'
 }
 

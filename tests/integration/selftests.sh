@@ -98,7 +98,7 @@ check "a bad --stress: exit 128" rc_is badstress 128
 # A toolchain root that cannot be made: what failed, mmdebstrap's own
 # words, nothing half-made left (its own cache: nothing else is touched).
 KTA_CACHE=$work/cache KTA_TOOLCHAIN_SUITE=kta-no-such-suite kta badroot toolchain root
-check "a root that cannot be made: exit 129" rc_is badroot 129
+check "a root that cannot be made: exit 200" rc_is badroot 200
 check "a root that cannot be made: says what failed, with mmdebstrap's output" \
 	has "$work/badroot.err" 'cannot make the toolchain root kta-no-such-suite-.*: mmdebstrap failed'
 check "a root that cannot be made: its whole output is kept" \
