@@ -1,6 +1,6 @@
 /* Fuzz target: KTAP result lines, key=value facts, console lines. */
 #include "base/kv.h"
-#include "run/ktap.h"
+#include "base/ktap.h"
 #include "run/splat.h"
 
 #include <stddef.h>

@@ -2,7 +2,7 @@
  * kernel command line and the plan, load modules, open the results port,
  * send hello and plan, run every test, send the end record and power off.
  * main() never returns: PID 1 exiting would panic the kernel, so every
- * path ends in sys_poweroff(), which loops forever if the power stays on.
+ * path ends in port_poweroff(), which loops forever if the power stays on.
  */
 #include "agent.h"
 
@@ -92,12 +92,12 @@ int main(void)
 
 	if (port_open(&a->port)) {
 		agent_log("no results channel: powering off");
-		sys_poweroff(&a->port);
+		port_poweroff(&a->port);
 	}
 	send_hello(a);
 	if (a->probe) {
 		port_sendf(&a->port, REC_END, "pass=0 fail=0 skip=0 total=0");
-		sys_poweroff(&a->port);
+		port_poweroff(&a->port);
 	}
 	port_sendf(&a->port, REC_PLAN, "KTAP version 1\n1..%zu", a->plan.ntests);
 	port_flush_log(&a->port);
@@ -113,5 +113,5 @@ int main(void)
 	agent_log("done: %u passed, %u failed, %u skipped", a->tally.pass, a->tally.fail,
 		  a->tally.skip);
 	send_end(a);
-	sys_poweroff(&a->port);
+	port_poweroff(&a->port);
 }

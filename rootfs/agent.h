@@ -122,7 +122,7 @@ void sys_kmsg(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
 void sys_read_cmdline(struct agent *a);
 void sys_load_modules(struct agent *a, const char *list);
 void sys_install_busybox(struct agent *a);
-__attribute__((noreturn)) void sys_poweroff(struct port *p);
+__attribute__((noreturn)) void port_poweroff(struct port *p);
 
 /* agent_port.c: the results channel. */
 void port_init(struct port *p, enum fault fault);

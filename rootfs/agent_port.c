@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <unistd.h>
 
 #define PORTS_DIR "/sys/class/virtio-ports"
@@ -199,7 +200,7 @@ int port_send(struct port *p, enum rec_type type, const void *payload, size_t le
 		port_write(p, p->frame, (size_t)n / 2);
 		agent_log("fault injection: wrote %ld of %ld bytes of frame %u; powering off",
 			  n / 2, n, p->seq - 1);
-		sys_poweroff(p);
+		port_poweroff(p);
 	}
 	err = port_write(p, p->frame, (size_t)n);
 	if (!err && type == REC_RESULT && p->results == 1)
@@ -274,4 +275,23 @@ void agent_warn(struct agent *a, const char *fmt, ...)
 	va_end(ap);
 	agent_log("%s", msg);
 	diag_text(&a->port, msg);
+}
+
+void port_poweroff(struct port *p)
+{
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	sync();
+	/* kta always runs QEMU with -no-reboot, so a reboot ends it at once on
+	 * every machine; power-off needs ACPI or PSCI, and without them the
+	 * kernel halts in reboot(RB_POWER_OFF) instead of returning. */
+	reboot(RB_AUTOBOOT);
+	agent_log("reboot failed: %s; powering off", strerror(errno));
+	reboot(RB_POWER_OFF);
+	agent_log("power off failed: %s; halting here", strerror(errno));
+	/* PID 1 must never exit: the kernel would panic. */
+	for (;;)
+		pause();
 }

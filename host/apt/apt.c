@@ -45,21 +45,6 @@ static const char apt_conf_text[] =
 	"Dir::Cache::pkgcache \"\";\n"
 	"Dir::Cache::srcpkgcache \"\";\n";
 
-void apt_field_value(const char *p, const char *end, char *out, size_t size)
-{
-	size_t n;
-
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	while (end > p && isspace((unsigned char)end[-1]))
-		end--;
-	n = (size_t)(end - p);
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
 /* Write path only when its content differs: keeps mtimes meaningful. */
 static int write_if_changed(const char *path, const char *text)
 {

@@ -11,6 +11,21 @@
 #include <glob.h>
 #include <string.h>
 
+void apt_field_value(const char *p, const char *end, char *out, size_t size)
+{
+	size_t n;
+
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	n = (size_t)(end - p);
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
 static bool word_in_list(const char *list, const char *word)
 {
 	size_t n = strlen(word);

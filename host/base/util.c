@@ -356,3 +356,14 @@ int kta_data_path(const char *rel, char *out, size_t size)
 		return 0;
 	return -ENOENT;
 }
+
+int kta_out_dir(const char *what, char *out, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	return (size_t)snprintf(out, n, "kta-out/%s-%s-%d", stamp, what, (int)getpid()) >= n ? -ENAMETOOLONG : 0;
+}

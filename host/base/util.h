@@ -101,6 +101,8 @@ char *path_join(const char *a, const char *b);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Directory holding the running kta binary. */
 int self_dir(char *out, size_t size);
+/* kta-out/<UTC time>-<what>-<pid>: where a command's outputs go by default. */
+int kta_out_dir(const char *what, char *out, size_t n);
 /* A file kta ships beside its binary (<bindir>/../REL, then ./REL). */
 int kta_data_path(const char *rel, char *out, size_t size);
 

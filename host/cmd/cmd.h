@@ -30,7 +30,5 @@ int cmd_parse_uint(const char *opt, const char *s, unsigned int *out);
 /* A probability strictly between 0 and max (an error rate: 0.5; a rate: 1),
  * or -EINVAL after naming the option. */
 int cmd_parse_prob(const char *opt, const char *s, double max, double *out);
-/* kta-out/<UTC time>-<what>-<pid>: where a command's outputs go by default. */
-int cmd_out_dir(const char *what, char *out, size_t n);
 
 #endif

@@ -53,17 +53,6 @@ int cmd_parse_uint(const char *opt, const char *s, unsigned int *out)
 	return 0;
 }
 
-int cmd_out_dir(const char *what, char *out, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	return (size_t)snprintf(out, n, "kta-out/%s-%s-%d", stamp, what, (int)getpid()) >= n ? -ENAMETOOLONG : 0;
-}
-
 int cmd_parse_prob(const char *opt, const char *s, double max, double *out)
 {
 	char *end;

@@ -408,7 +408,7 @@ int cmd_bisect(int argc, char **argv)
 	if (!o.arch)
 		return pr_err("unknown arch `%s`", arch), EXIT_USAGE;
 	o.sel.arch = o.arch->name;
-	if (!o.out[0] && cmd_out_dir("bisect", o.out, sizeof(o.out)))
+	if (!o.out[0] && kta_out_dir("bisect", o.out, sizeof(o.out)))
 		return EXIT_INFRA;
 	if ((err = mkdir_p(o.out, 0755)))
 		return pr_err("cannot create `%s`: %s", o.out, strerror(-err)), EXIT_INFRA;

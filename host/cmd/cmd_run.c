@@ -7,7 +7,7 @@
 #include "guest/image.h"
 #include "guest/initramfs.h"
 #include "kernel/kernel.h"
-#include "run/ktap.h"
+#include "base/ktap.h"
 #include "guest/libs.h"
 #include "base/log.h"
 #include "run/matrix.h"

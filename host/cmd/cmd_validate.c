@@ -697,7 +697,7 @@ int cmd_validate(int argc, char **argv)
 	if (replay)
 		return do_replay(replay, self, o.out);
 	if (!o.out) {
-		if (cmd_out_dir("validate", outbuf, sizeof(outbuf)))
+		if (kta_out_dir("validate", outbuf, sizeof(outbuf)))
 			return EXIT_INFRA;
 		o.out = outbuf;
 	}

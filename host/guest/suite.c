@@ -1,7 +1,7 @@
 /* Suite manifests. The parser is pure and fuzzed: manifests are ours, but
  * a user's typo must give a line number, never a crash. */
 #include "guest/suite.h"
-#include "run/ktap.h"
+#include "base/ktap.h"
 #include "base/log.h"
 #include "base/util.h"
 

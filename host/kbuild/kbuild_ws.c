@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "kbuild/patches.h"
 #include "base/pathf.h"
-#include "run/results.h"
+#include "base/exit.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -185,7 +185,7 @@ int kbuild_exit_code(int err)
 	case -ENODATA:
 		return EXIT_TEST_FAILED;
 	case -EINTR:
-		return interrupt_signal() == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+		return interrupt_exit_code(interrupt_signal());
 	default:
 		return EXIT_INFRA;
 	}

@@ -10,7 +10,6 @@
 #include "base/kv.h"
 #include "base/arch.h"
 #include "base/dirlock.h"
-#include "kbuild/kbuild.h"
 #include "kbuild/ksource.h"
 #include "base/interrupt.h"
 #include "base/log.h"

@@ -7,7 +7,6 @@
  */
 #include "run/matrix.h"
 
-#include "cmd/cmd.h"
 #include "base/interrupt.h"
 #include "base/log.h"
 #include "base/spawn.h"
@@ -258,7 +257,7 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 	if (m->dir)
 		err = (size_t)snprintf(dir, sizeof(dir), "%s", m->dir) >= sizeof(dir) ? -ENAMETOOLONG : 0;
 	else
-		err = cmd_out_dir("matrix", dir, sizeof(dir));
+		err = kta_out_dir("matrix", dir, sizeof(dir));
 	err = err ?: mkdir_p(dir, 0755);
 	if (err)
 		return pr_err("cannot create `%s`: %s", dir, strerror(-err)), EXIT_INFRA;

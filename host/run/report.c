@@ -2,7 +2,7 @@
  * a "# " diagnostic, so a KTAP consumer can read kta's stdout as it is.
  */
 #include "run/report.h"
-#include "run/ktap.h"
+#include "base/ktap.h"
 #include "base/log.h"
 #include "base/util.h"
 

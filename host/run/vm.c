@@ -8,7 +8,7 @@
 #include "run/caplog.h"
 #include "run/classify.h"
 #include "base/kv.h"
-#include "run/ktap.h"
+#include "base/ktap.h"
 #include "base/interrupt.h"
 #include "base/log.h"
 #include "run/proto.h"

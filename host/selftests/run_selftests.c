@@ -3,7 +3,7 @@
 #include "run/classify.h"
 #include "kbuild/kbuild.h"
 #include "kbuild/kconf.h"
-#include "run/ktap.h"
+#include "base/ktap.h"
 #include "base/log.h"
 #include "kernel/modules.h"
 #include "base/pathf.h"

@@ -1,6 +1,6 @@
 /* KTAP result lines, key=value facts, console splats and markers. */
 #include "base/kv.h"
-#include "run/ktap.h"
+#include "base/ktap.h"
 #include "run/splat.h"
 #include "unit.h"
 

@@ -1,5 +1,5 @@
 /* KTAP v1 result-line and key=value parsing. */
-#include "run/ktap.h"
+#include "base/ktap.h"
 
 #include <errno.h>
 #include <string.h>
