@@ -190,13 +190,22 @@ $(GUEST_DIR)/testdata/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	$(Q)install -m 0755 $< $@
 
+# test_plan reads what the host writes with the agent's own reader.
+UNIT_EXTRA = $(if $(filter test_plan,$(notdir $@)),-Irootfs rootfs/agent_plan.c)
+$(O)/unit/test_plan $(O)/unit-san/test_plan: rootfs/agent_plan.c $(wildcard rootfs/*.h)
+
 $(O)/unit/%: tests/unit/%.c $(HOST_OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_OBJS) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Ihost -o $@ $< $(UNIT_EXTRA) $(HOST_OBJS) $(HOST_LIBS)
 
 $(O)/unit-san/%: tests/unit/%.c $(HOST_SAN_OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< $(HOST_SAN_OBJS) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -o $@ $< $(UNIT_EXTRA) $(HOST_SAN_OBJS) $(HOST_LIBS)
+
+# The plan's reader is the agent's own code, built for the host.
+$(O)/fuzz/fuzz_plan: fuzz/fuzz_plan.c fuzz/replay.c rootfs/agent_plan.c $(wildcard rootfs/*.h) host/run/plan.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -D_GNU_SOURCE -Ihost -Irootfs -o $@ fuzz/fuzz_plan.c rootfs/agent_plan.c fuzz/replay.c
 
 # Fuzz targets are built twice: with a replay driver under ASAN+UBSAN for
 # `make check`, and with libFuzzer (clang) for `make fuzz`.

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -44,6 +45,32 @@ static void send_end(struct agent *a)
 		   t->skip, t->total);
 }
 
+static void plan_warn(void *ctx, unsigned int line, const char *what, const char *text)
+{
+	if (line)
+		agent_warn(ctx, "%s:%u: %s: %s", AGENT_PLAN_PATH, line, what, text);
+	else
+		agent_warn(ctx, "%s: %s%s%s", AGENT_PLAN_PATH, what, *text ? ": " : "", text);
+}
+
+/* /kta/plan; on any failure the run goes on with no tests, which the host
+ * reports test by test. */
+static void plan_load(struct agent *a)
+{
+	char *buf;
+	size_t len;
+	int err = read_file(AGENT_PLAN_PATH, &buf, &len);
+
+	if (err) {
+		agent_warn(a, "cannot read the test plan `%s`: %s; running no tests", AGENT_PLAN_PATH, strerror(-err));
+		return;
+	}
+	err = plan_parse(&a->plan, buf, len, plan_warn, a);
+	if (err == -ENOMEM)
+		agent_warn(a, "out of memory reading the test plan");
+	free(buf);
+}
+
 int main(void)
 {
 	/* Static: the port holds a 64 KiB frame buffer. */
@@ -78,7 +105,7 @@ int main(void)
 	if (a->fault != FAULT_NONE)
 		agent_diag(a, "fault injection requested: kta.fault=%s", fault_names[a->fault]);
 	if (!a->probe)
-		plan_load(a, AGENT_PLAN_PATH);
+		plan_load(a);
 	if (a->fault == FAULT_DROPLINE && a->plan.ntests > 1) {
 		/* As if the first test line never arrived: the rest renumbered. */
 		agent_log("fault injection: dropping the plan's first test");

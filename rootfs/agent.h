@@ -14,15 +14,14 @@
 #include <time.h>
 
 #include "run/proto.h"
+#include "agent_plan.h"
 
 #define AGENT_PLAN_PATH "/kta/plan"
 #define AGENT_MODULES_PATH "/kta/modules"
 #define AGENT_BUSYBOX "/bin/busybox"
-#define AGENT_PATH_ENV "PATH=/bin:/sbin:/usr/bin:/usr/sbin:/kta/tests"
 #define AGENT_OUT_CHUNK 4096          /* largest `out` payload, "N\n" included */
 #define AGENT_OUT_CAP (1u << 20)      /* output forwarded per test */
 #define AGENT_PORT_WAIT_MS 5000       /* the port may appear after PID 1 starts */
-#define AGENT_SAN_DIR "/tmp/kta-san"  /* sanitizer logs: <dir>/<test number>/ */
 #define AGENT_SAN_CAP (1u << 20)      /* sanitizer log bytes forwarded per test */
 
 #define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
@@ -48,52 +47,6 @@ struct port {
 	size_t nlog;
 	char dev[300];         /* /dev/vportNpM */
 	char frame[PROTO_MAX_HEADER + PROTO_MAX_PAYLOAD + 1];
-};
-
-struct plan_test {
-	unsigned int num;        /* 1-based KTAP test number */
-	unsigned int timeout_s;  /* 0: no deadline */
-	char *name;
-	char *path;
-	char **argv;             /* path, args..., NULL */
-	char **env;              /* KEY=VALUE from `tenv` lines before it */
-	size_t nenv;
-	/* From `topt` lines before it. */
-	char *root;              /* chroot here first (a prepared root), or NULL */
-	char *cwd;               /* working directory (in root), or NULL: /tmp */
-	bool tprogs;             /* parse=test_progs: its subtests become sub frames */
-	unsigned int subtimeout_s; /* 0: only the test's own deadline */
-};
-
-/* A root tests can chroot into: a disk mounted read-only, or a directory
- * of the initramfs, with /proc, /sys, /dev, /tmp and /run bound in. */
-struct plan_root {
-	char *dev;               /* "vda": /dev/vda, ext4, read-only; NULL: dir is in the initramfs */
-	char *dir;
-	char *fstype;            /* an `image` line's: mounted read-write; NULL: a `disk` or `root` */
-	char *out;               /* an `image` line's KTA_OUT, made in the root */
-};
-
-/* Load beside every test (`stress` plan line), to make timing races show:
- * CPU-bound processes at a nice level, and memory kept in use. */
-struct stress {
-	unsigned int hogs;       /* busy loops, one process each */
-	int nice;                /* their nice level (-20..19) */
-	unsigned int mem_mb;     /* memory held and touched by one more process */
-};
-
-struct plan {
-	struct stress stress;
-	char **env;              /* KEY=VALUE, from `env` lines */
-	size_t nenv;
-	struct plan_test *tests;
-	size_t ntests;
-	char **pending_env;      /* `tenv` lines waiting for their test */
-	size_t npending;
-	struct plan_test pending_opt; /* `topt` settings waiting for their test */
-	struct plan_root *roots;
-	size_t nroots;
-	bool writable_root;      /* an `image` root: sync after each test */
 };
 
 struct tally {
@@ -134,14 +87,6 @@ void port_flush_log(struct port *p);
 void agent_diag(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
 /* The same, also printed on the console: for what a human must see. */
 void agent_warn(struct agent *a, const char *fmt, ...) PRINTF_FMT(2, 3);
-
-/* agent_plan.c: /kta/plan. */
-int plan_load(struct agent *a, const char *path);
-/* A test's environment: PATH, HOME=/tmp and KTA_TEST=<name>, then the
- * plan's env lines and the test's tenv lines, which may override them, then
- * the sanitizer log paths. The array and the NULL-terminated *owned strings
- * are the caller's to free; NULL when out of memory. */
-char **plan_env(const struct plan *pl, const struct plan_test *t, char ***owned);
 
 /* agent_root.c: the plan's roots (after modules are loaded: virtio_blk
  * may be one). A root that cannot be prepared is said on the console; its

@@ -1,40 +1,20 @@
-/* The test plan, /kta/plan, as written by the host (host/cmd/cmd_run.c), and
- * each test's environment built from it:
- *
- *   # kta plan v1
- *   env KEY=VALUE                              any number; for every test
- *   tenv KEY=VALUE                             for the next test line only
- *   test <timeout_s> <name> <path> [args...]   one per test, in run order
- *   topt root=DIR | cwd=DIR | parse=test_progs | subtimeout=S
- *                                              for the next test line only
- *   disk <dev> <dir>                           mount /dev/<dev> (ext4, read-only)
- *                                              at dir, as a root tests chroot into
- *   root <dir>                                 dir (in the initramfs) as such a root
- *   image <dev> <fstype> <dir> <out>           mount /dev/<dev> read-write at dir: a
- *                                              user's image (its overlay), /kta bound
- *                                              into it, <out> made in it (KTA_OUT)
- *   stress hogs=N nice=K mem=MB                load during every test (agent_stress.c)
+/* Reading the test plan (host/run/plan.h, which documents the format and
+ * which the host's writer shares) and building each test's environment
+ * from it. A bad line is reported as a diag and skipped rather than
+ * stopping the run: the host knows which tests it asked for, checks each
+ * result's name, and reports one that never ran.
  *
  * Every test also gets ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS with a
  * log_path in its own directory (agent_san.c), appended to any value the
  * plan gives, so sanitizer reports reach the host tagged with their test.
- *
- * Fields are separated by spaces or tabs, with no quoting; an env line's
- * KEY=VALUE runs to the end of the line, so a value may hold spaces. Blank
- * lines and lines starting with '#' are ignored; a timeout of 0 means no
- * deadline. A bad line is reported as a diag and skipped rather than
- * stopping the run: the host knows which tests it asked for and reports
- * one that never ran.
  */
-#include "agent.h"
+#include "agent_plan.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARGS 64
-#define MAX_TIMEOUT_S 1000000u
 
 static bool is_space(char c)
 {
@@ -70,7 +50,7 @@ static int add_test(struct plan *pl, char **words, size_t n)
 		return -EINVAL;
 	errno = 0;
 	timeout = strtoul(words[0], &end, 10);
-	if (errno || *end || end == words[0] || words[0][0] == '-' || timeout > MAX_TIMEOUT_S)
+	if (errno || *end || end == words[0] || words[0][0] == '-' || timeout > PLAN_MAX_TIMEOUT_S)
 		return -EINVAL;
 	tests = realloc(pl->tests, (pl->ntests + 1) * sizeof(*tests));
 	if (!tests)
@@ -118,25 +98,26 @@ static int add_opt(struct plan *pl, const char *kv)
 	char **slot = NULL;
 	char *end;
 
-	if (!strncmp(kv, "root=", 5) && kv[5] == '/')
+	if (!strncmp(kv, PLAN_TOPT_ROOT, strlen(PLAN_TOPT_ROOT)) && kv[strlen(PLAN_TOPT_ROOT)] == '/')
 		slot = &o->root;
-	else if (!strncmp(kv, "cwd=", 4) && kv[4] == '/')
+	else if (!strncmp(kv, PLAN_TOPT_CWD, strlen(PLAN_TOPT_CWD)) && kv[strlen(PLAN_TOPT_CWD)] == '/')
 		slot = &o->cwd;
 	if (slot) {
 		free(*slot);
 		*slot = strdup(strchr(kv, '=') + 1);
 		return *slot ? 0 : -ENOMEM;
 	}
-	if (!strcmp(kv, "parse=test_progs")) {
+	if (!strcmp(kv, PLAN_TOPT_PARSE_TPROGS)) {
 		o->tprogs = true;
 		return 0;
 	}
-	if (!strncmp(kv, "subtimeout=", 11)) {
+	if (!strncmp(kv, PLAN_TOPT_SUBTIMEOUT, strlen(PLAN_TOPT_SUBTIMEOUT))) {
+		const char *num = kv + strlen(PLAN_TOPT_SUBTIMEOUT);
 		unsigned long v;
 
 		errno = 0;
-		v = strtoul(kv + 11, &end, 10);
-		if (errno || *end || end == kv + 11 || v > MAX_TIMEOUT_S)
+		v = strtoul(num, &end, 10);
+		if (errno || *end || end == num || v > PLAN_MAX_TIMEOUT_S)
 			return -EINVAL;
 		o->subtimeout_s = (unsigned int)v;
 		return 0;
@@ -173,53 +154,61 @@ static int add_root(struct plan *pl, const char *dev, const char *dir, const cha
 	return 0;
 }
 
-static int parse_line(struct agent *a, char *line)
+static bool keyword(const char *line, const char *kw)
 {
-	char *words[MAX_ARGS + 4], *save = NULL, *rest;
+	size_t n = strlen(kw);
+
+	return !strncmp(line, kw, n) && is_space(line[n]);
+}
+
+static int parse_line(struct plan *pl, char *line, plan_warn_fn warn, void *ctx)
+{
+	char *words[PLAN_MAX_ARGS + 4], *save = NULL, *rest;
 	size_t n = 0;
 
-	if (!strncmp(line, "# kta plan ", 11) && strcmp(line + 11, "v1"))
-		agent_warn(a, "plan format `%s` is not v1: reading it as v1", line + 11);
+	if (!strncmp(line, "# kta plan ", 11) && strcmp(line, PLAN_MAGIC) && warn)
+		warn(ctx, 0, "plan format is not v1: reading it as v1", line);
 	if (line[0] == '#' || line[0] == '\0')
 		return 0;
-	if (!strncmp(line, "env", 3) && is_space(line[3])) {
-		for (rest = line + 4; is_space(*rest); rest++)
+	if (keyword(line, PLAN_ENV)) {
+		for (rest = line + strlen(PLAN_ENV); is_space(*rest); rest++)
 			;
-		return add_env(&a->plan.env, &a->plan.nenv, rest);
+		return add_env(&pl->env, &pl->nenv, rest);
 	}
-	if (!strncmp(line, "tenv", 4) && is_space(line[4])) {
-		for (rest = line + 5; is_space(*rest); rest++)
+	if (keyword(line, PLAN_TENV)) {
+		for (rest = line + strlen(PLAN_TENV); is_space(*rest); rest++)
 			;
-		return add_env(&a->plan.pending_env, &a->plan.npending, rest);
+		return add_env(&pl->pending_env, &pl->npending, rest);
 	}
 	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (n == sizeof(words) / sizeof(words[0]))
 			return -E2BIG;
 		words[n++] = w;
 	}
-	if (n && !strcmp(words[0], "test"))
-		return add_test(&a->plan, words + 1, n - 1);
-	if (n == 2 && !strcmp(words[0], "topt"))
-		return add_opt(&a->plan, words[1]);
-	if (n == 3 && !strcmp(words[0], "disk"))
-		return add_root(&a->plan, words[1], words[2], NULL, NULL);
-	if (n == 2 && !strcmp(words[0], "root"))
-		return add_root(&a->plan, NULL, words[1], NULL, NULL);
-	if (n == 5 && !strcmp(words[0], "image"))
-		return add_root(&a->plan, words[1], words[3], words[2], words[4]);
-	if (n >= 2 && !strcmp(words[0], "stress")) {
+	if (n && !strcmp(words[0], PLAN_TEST))
+		return add_test(pl, words + 1, n - 1);
+	if (n == 2 && !strcmp(words[0], PLAN_TOPT))
+		return add_opt(pl, words[1]);
+	if (n == 3 && !strcmp(words[0], PLAN_DISK))
+		return add_root(pl, words[1], words[2], NULL, NULL);
+	if (n == 2 && !strcmp(words[0], PLAN_ROOT))
+		return add_root(pl, NULL, words[1], NULL, NULL);
+	if (n == 5 && !strcmp(words[0], PLAN_IMAGE))
+		return add_root(pl, words[1], words[3], words[2], words[4]);
+	if (n >= 2 && !strcmp(words[0], PLAN_STRESS)) {
 		for (size_t i = 1; i < n; i++) {
 			char *end;
 			long v;
 
-			if (!strncmp(words[i], "hogs=", 5) && (v = strtol(words[i] + 5, &end, 10)) >= 0 && !*end && v <= 64)
-				a->plan.stress.hogs = (unsigned int)v;
+			if (!strncmp(words[i], "hogs=", 5) && (v = strtol(words[i] + 5, &end, 10)) >= 0 && !*end &&
+			    v <= PLAN_STRESS_MAX_HOGS)
+				pl->stress.hogs = (unsigned int)v;
 			else if (!strncmp(words[i], "nice=", 5) && (v = strtol(words[i] + 5, &end, 10)) >= -20 && !*end &&
 				 v <= 19)
-				a->plan.stress.nice = (int)v;
+				pl->stress.nice = (int)v;
 			else if (!strncmp(words[i], "mem=", 4) && (v = strtol(words[i] + 4, &end, 10)) >= 0 && !*end &&
-				 v <= 65536)
-				a->plan.stress.mem_mb = (unsigned int)v;
+				 v <= PLAN_STRESS_MAX_MEM_MB)
+				pl->stress.mem_mb = (unsigned int)v;
 			else
 				return -EINVAL;
 		}
@@ -228,29 +217,25 @@ static int parse_line(struct agent *a, char *line)
 	return -EINVAL;
 }
 
-int plan_load(struct agent *a, const char *path)
+int plan_parse(struct plan *pl, char *buf, size_t len, plan_warn_fn warn, void *ctx)
 {
-	char *buf, *line, *next;
+	char *line, *next;
 	unsigned int lineno = 0;
-	size_t len;
-	int err = read_file(path, &buf, &len);
+	int err = 0;
 
-	if (err) {
-		agent_warn(a, "cannot read the test plan `%s`: %s; running no tests", path,
-			   strerror(-err));
-		return err;
-	}
 	if (memchr(buf, '\0', len)) {
-		agent_warn(a, "the test plan `%s` holds a NUL byte; running no tests", path);
-		free(buf);
+		if (warn)
+			warn(ctx, 0, "the test plan holds a NUL byte; running no tests", "");
 		return -EINVAL;
 	}
-	for (line = buf; line; line = next) {
+	for (line = buf; line && line < buf + len; line = next) {
 		char copy[200], *end;
 
-		next = strchr(line, '\n');
+		next = memchr(line, '\n', (size_t)(buf + len - line));
 		if (next)
 			*next++ = '\0';
+		else
+			buf[len] = '\0';
 		lineno++;
 		while (is_space(*line))
 			line++;
@@ -258,20 +243,14 @@ int plan_load(struct agent *a, const char *path)
 		while (end > line && is_space(end[-1]))
 			*--end = '\0';
 		snprintf(copy, sizeof(copy), "%s", line); /* parse_line splits line */
-		err = parse_line(a, line);
+		err = parse_line(pl, line, warn, ctx);
 		if (err == -ENOMEM)
 			break;
-		if (err)
-			agent_warn(a, "%s:%u: %s, line ignored: %s", path, lineno,
-				   err == -E2BIG ? "too many arguments" : "not a valid plan line",
-				   copy);
+		if (err && warn)
+			warn(ctx, lineno, err == -E2BIG ? "too many arguments, line ignored" : "not a valid plan line, ignored",
+			     copy);
 	}
-	free(buf);
-	if (err == -ENOMEM) {
-		agent_warn(a, "out of memory reading the test plan");
-		return err;
-	}
-	return 0;
+	return err == -ENOMEM ? err : 0;
 }
 
 /* Set KEY=VALUE in env[0..*n), replacing an earlier KEY. */
@@ -338,4 +317,38 @@ nomem:
 	*owned = NULL;
 	free(env);
 	return NULL;
+}
+
+void plan_free(struct plan *pl)
+{
+	for (size_t i = 0; i < pl->ntests; i++) {
+		struct plan_test *t = &pl->tests[i];
+
+		for (size_t j = 0; t->argv && t->argv[j]; j++)
+			free(t->argv[j]);
+		for (size_t j = 0; j < t->nenv; j++)
+			free(t->env[j]);
+		free(t->argv);
+		free(t->env);
+		free(t->name);
+		free(t->path);
+		free(t->root);
+		free(t->cwd);
+	}
+	for (size_t i = 0; i < pl->nenv; i++)
+		free(pl->env[i]);
+	for (size_t i = 0; i < pl->npending; i++)
+		free(pl->pending_env[i]);
+	for (size_t i = 0; i < pl->nroots; i++) {
+		free(pl->roots[i].dev);
+		free(pl->roots[i].dir);
+		free(pl->roots[i].fstype);
+		free(pl->roots[i].out);
+	}
+	free(pl->pending_opt.root);
+	free(pl->pending_opt.cwd);
+	free(pl->tests);
+	free(pl->env);
+	free(pl->pending_env);
+	free(pl->roots);
 }

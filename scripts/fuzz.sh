@@ -33,7 +33,10 @@ rm -f "$O/fuzz-lf/libhost.a"
 ar rcs "$O/fuzz-lf/libhost.a" "${objs[@]}"
 for src in "$@"; do
 	t=$(basename "$src" .c)
-	"$cc" -g -O1 -D_GNU_SOURCE -Ihost -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "$src" "$O/fuzz-lf/libhost.a" \
+	extra=()
+	# The plan's reader is the agent's (rootfs/), built for the host.
+	[ "$t" = fuzz_plan ] && extra=(-Irootfs rootfs/agent_plan.c)
+	"$cc" -g -O1 -D_GNU_SOURCE -Ihost -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "$src" "${extra[@]}" "$O/fuzz-lf/libhost.a" \
 		-lm -ljansson -o "$O/fuzz-lf/$t"
 	mkdir -p "$O/fuzz-lf/$t.corpus"
 	if [ -n "${FUZZ_RUNS:-}" ]; then

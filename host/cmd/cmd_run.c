@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "run/matrix.h"
 #include "kernel/modules.h"
+#include "run/plan.h"
 #include "run/report.h"
 #include "selftests/run_selftests.h"
 #include "guest/suite.h"
@@ -64,7 +65,9 @@ struct run_opts {
 	bool timeout_given;
 	const char *stress;     /* --stress hogs=N,nice=K,mem=MB,preempt=MODE */
 	const char *cpu;        /* --cpu MODEL */
-	char stress_plan[128];  /* its plan line's words */
+	bool stress_load;       /* a stress plan line */
+	unsigned int stress_hogs, stress_mem;
+	int stress_nice;
 	char stress_append[64]; /* its kernel arguments */
 	/* --image: a user's disk image as the tests' root (image.h). */
 	const char *image;
@@ -165,7 +168,8 @@ static int parse_stress(struct run_opts *o, const char *spec)
 	unsigned int hogs = 0, mem = 0;
 	int nice = 0;
 
-	o->stress_plan[0] = o->stress_append[0] = '\0';
+	o->stress_load = false;
+	o->stress_append[0] = '\0';
 	if (!copy)
 		return -ENOMEM;
 	for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
@@ -190,7 +194,7 @@ static int parse_stress(struct run_opts *o, const char *spec)
 		}
 	}
 	if (hogs || mem)
-		snprintf(o->stress_plan, sizeof(o->stress_plan), "stress hogs=%u nice=%d mem=%u", hogs, nice, mem);
+		o->stress_load = true, o->stress_hogs = hogs, o->stress_nice = nice, o->stress_mem = mem;
 	return 0;
 }
 
@@ -437,20 +441,29 @@ static const char *unsupported(const struct run_opts *o, const struct test_spec 
 static int build_plan(const struct run_opts *o, const struct kernel *k, struct run_result *res,
 		      struct buf *plan, struct st_run *st, const struct image *img)
 {
-	buf_printf(plan, "# kta plan v1\n");
+	int err = planw_begin(plan);
+
 	if (img) {
-		buf_printf(plan, "image %s %s %s %s\n", img->guest_dev, img->fstype, IMAGE_GUEST_ROOT,
-			   IMAGE_OUT_DIR);
-		buf_printf(plan, "env KTA_OUT=%s\n", IMAGE_OUT_DIR);
+		err = err ?: planw_image(plan, img->guest_dev, img->fstype, IMAGE_GUEST_ROOT, IMAGE_OUT_DIR);
+		err = err ?: planw_env(plan, "KTA_OUT=" IMAGE_OUT_DIR, false);
 	}
-	if (o->stress_plan[0])
-		buf_printf(plan, "%s\n", o->stress_plan);
-	for (unsigned int i = 0; i < o->nenvs; i++)
-		buf_printf(plan, "env %s\n", o->envs[i]);
-	if (o->iterations)
-		buf_printf(plan, "env KTA_ITERATIONS=%u\n", o->iterations);
+	if (o->stress_load)
+		err = err ?: planw_stress(plan, o->stress_hogs, o->stress_nice, o->stress_mem);
+	for (unsigned int i = 0; i < o->nenvs; i++) {
+		err = err ?: planw_env(plan, o->envs[i], false);
+		if (err == -EINVAL)
+			return pr_err("--env `%s`: not KEY=VALUE with a KEY of no spaces on one line", o->envs[i]), err;
+	}
+	if (o->iterations) {
+		char kv[64];
+
+		snprintf(kv, sizeof(kv), "KTA_ITERATIONS=%u", o->iterations);
+		err = err ?: planw_env(plan, kv, false);
+	}
 	if (k->config[0])
-		buf_printf(plan, "env KTA_KERNEL_CONFIG=/kta/kernel.config\n");
+		err = err ?: planw_env(plan, "KTA_KERNEL_CONFIG=/kta/kernel.config", false);
+	if (err)
+		return err;
 	res->tests = calloc(o->ntests + 1, sizeof(*res->tests));
 	if (!res->tests)
 		return -ENOMEM;
@@ -474,26 +487,35 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 				return -EINVAL;
 			}
 		}
-		for (unsigned int j = 0; j < sp->nenv; j++) {
-			if (strchr(sp->env[j], '\n'))
-				return -EINVAL;
-			buf_printf(plan, "tenv %s\n", sp->env[j]);
-		}
+		for (unsigned int j = 0; j < sp->nenv; j++)
+			if ((err = planw_env(plan, sp->env[j], true)))
+				return pr_err("test `%s`: environment `%s` cannot be passed", t->name, sp->env[j]), err;
 		/* An unsupported test runs a script that skips with the reason
 		 * (kselftest's exit 4), so the report shows it like any skip. */
 		if (unsupported(o, sp)) {
+			cleanup_free char *path = NULL;
+
 			ktap_sanitize_name(t->name, bin, sizeof(bin));
-			buf_printf(plan, "test %u %s /kta/skip/%s\n", t->timeout_s, t->name, bin);
+			path = xasprintf("/kta/skip/%s", bin);
+			if ((err = path ? planw_test(plan, t->timeout_s, t->name, path, NULL, 0) : -ENOMEM))
+				return err;
 			continue;
 		}
 		ktap_sanitize_name(base_name(sp->path), bin, sizeof(bin));
 		/* In the image's root, /kta is the initramfs's, bound in. */
-		if (img)
-			buf_printf(plan, "topt root=%s\n", IMAGE_GUEST_ROOT);
-		buf_printf(plan, "test %u %s /kta/tests/%s", t->timeout_s, t->name, bin);
-		for (unsigned int j = 0; j < sp->nargs; j++)
-			buf_printf(plan, " %s", sp->args[j]);
-		buf_printf(plan, "\n");
+		if (img && (err = planw_topt(plan, PLAN_TOPT_ROOT, IMAGE_GUEST_ROOT)))
+			return err;
+		{
+			cleanup_free char *path = xasprintf("/kta/tests/%s", bin);
+			const char *args[SPEC_MAX_ARGS];
+
+			for (unsigned int j = 0; j < sp->nargs && j < SPEC_MAX_ARGS; j++)
+				args[j] = sp->args[j];
+			err = path ? planw_test(plan, t->timeout_s, t->name, path, args, sp->nargs) : -ENOMEM;
+			if (err)
+				return pr_err("test `%s`: its name, path or arguments cannot go in the plan "
+					      "(a space, a newline, more than %d arguments)", t->name, PLAN_MAX_ARGS - 4), err;
+		}
 	}
 	/* A selection of test_progs runs for an hour by default under TCG;
 	 * each subtest has its own limit (--subtimeout). */

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "kernel/modules.h"
 #include "base/pathf.h"
+#include "run/plan.h"
 #include "run/report.h"
 #include "base/stats.h"
 #include "base/util.h"
@@ -360,6 +361,35 @@ static void args_for(const struct st_run *r, const struct st_variant *v, const s
 		buf_printf(b, " %s", o->tp_args);
 }
 
+/* One test_progs run: its options, then its test line. args: " -a x -d y"
+ * (words without spaces, as the agent splits them). */
+static int plan_test(struct buf *plan, const struct st_variant *v, const struct test_result *t,
+		     unsigned int timeout_s, unsigned int subtimeout_s, const char *args)
+{
+	cleanup_free char *copy = strdup(args ? args : "");
+	cleanup_free char *json = xasprintf("/tmp/kta-san/%u/test_progs.json", t->num);
+	const char *argv[PLAN_MAX_ARGS];
+	char sub[16];
+	size_t n = 0;
+	int err;
+
+	if (!copy || !json)
+		return -ENOMEM;
+	argv[n++] = "-J";
+	argv[n++] = json;
+	for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == PLAN_MAX_ARGS)
+			return -E2BIG;
+		argv[n++] = w;
+	}
+	snprintf(sub, sizeof(sub), "%u", subtimeout_s);
+	err = planw_topt(plan, PLAN_TOPT_ROOT, v->root);
+	err = err ?: planw_topt(plan, PLAN_TOPT_CWD, "/selftests");
+	err = err ?: planw_topt(plan, PLAN_TOPT_PARSE_TPROGS, NULL);
+	err = err ?: planw_topt(plan, PLAN_TOPT_SUBTIMEOUT, sub);
+	return err ?: planw_test(plan, timeout_s, t->name, "/selftests/test_progs", argv, n);
+}
+
 int st_run_plan(struct st_run *r, const struct st_run_opts *o, struct buf *plan, struct run_result *res,
 		unsigned int timeout_s)
 {
@@ -371,10 +401,10 @@ int st_run_plan(struct st_run *r, const struct st_run_opts *o, struct buf *plan,
 	res->tests = tests;
 	memset(tests + res->ntests, 0, total * sizeof(*tests));
 	for (unsigned int i = 0; i < r->nv; i++) {
-		if (r->v[i].dev[0])
-			buf_printf(plan, "disk %s %s\n", r->v[i].dev, r->v[i].root);
-		else
-			buf_printf(plan, "root %s\n", r->v[i].root);
+		int err = r->v[i].dev[0] ? planw_disk(plan, r->v[i].dev, r->v[i].root) : planw_root(plan, r->v[i].root);
+
+		if (err)
+			return err;
 	}
 	r->first_test = res->ntests + 1;
 	r->ntests = total;
@@ -399,10 +429,10 @@ int st_run_plan(struct st_run *r, const struct st_run_opts *o, struct buf *plan,
 			snprintf(t->path, sizeof(t->path), "%s/selftests/test_progs", v->b.root);
 			snprintf(t->suite, sizeof(t->suite), "selftests");
 			args_for(r, v, o, &args);
-			buf_printf(plan, "topt root=%s\ntopt cwd=/selftests\ntopt parse=test_progs\ntopt subtimeout=%u\n",
-				   v->root, o->subtimeout_s ? o->subtimeout_s : DEFAULT_SUBTIMEOUT_S);
-			buf_printf(plan, "test %u %s /selftests/test_progs -J /tmp/kta-san/%u/test_progs.json%s\n",
-				   timeout_s, t->name, t->num, args.data ? args.data : "");
+			int err = plan_test(plan, v, t, timeout_s, o->subtimeout_s ? o->subtimeout_s : DEFAULT_SUBTIMEOUT_S,
+					args.data);
+			if (err)
+				return pr_err("test_progs' arguments cannot go in the plan: %s", args.data), err;
 			res->ntests++;
 		}
 	}
