@@ -215,34 +215,9 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
  * XML must be UTF-8, and a reader that finds otherwise rejects the file. */
 static const char replacement[] = "\xef\xbf\xbd";
 
-void report_json_str(struct buf *b, const char *s, size_t len)
-{
-	buf_append(b, "\"", 1);
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = utf8_len((const unsigned char *)s + i, len - i);
-
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-
-			buf_append(b, e, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			buf_printf(b, "\\u%04x", c);
-		} else if (!n) {
-			buf_append(b, replacement, 3);
-		} else {
-			buf_append(b, &s[i], n);
-			i += n;
-			continue;
-		}
-		i++;
-	}
-	buf_append(b, "\"", 1);
-}
-
 /* A JSON string of any bytes a test printed: invalid UTF-8 becomes U+FFFD
  * first (jansson takes only UTF-8; it escapes control bytes itself). */
-static json_t *jtext(const char *s, size_t len)
+json_t *report_jtext(const char *s, size_t len)
 {
 	cleanup_buf struct buf b = { 0 };
 
@@ -262,7 +237,7 @@ static json_t *jtext(const char *s, size_t len)
 
 static json_t *jstr(const char *s)
 {
-	return jtext(s ? s : "", s ? strlen(s) : 0);
+	return report_jtext(s ? s : "", s ? strlen(s) : 0);
 }
 
 /* Set key to v (a new reference), failing the whole document once. */
@@ -313,7 +288,7 @@ static json_t *json_sub(const struct test_result *t, const struct sub_result *u,
 	jset(o, "kernel_splat", jstr(u->splat ? splat_name(u->splat) : ""), err);
 	jset(o, "kernel_splat_line", jstr(u->splat_line), err);
 	jset(o, "duration_ms", json_integer(u->duration_ms), err);
-	jset(o, "output", in ? jtext(t->output.data + u->out_start, u->out_end - u->out_start) : jstr(""), err);
+	jset(o, "output", in ? report_jtext(t->output.data + u->out_start, u->out_end - u->out_start) : jstr(""), err);
 	return o;
 }
 
@@ -351,8 +326,8 @@ static json_t *json_test(const struct test_result *t, int *err)
 		if (json_array_append_new(subs, json_sub(t, &t->subs[j], err)))
 			*err = -ENOMEM;
 	jset(o, "subtests", subs, err);
-	jset(o, "sanitizer_log", jtext(t->san.data, t->san.len), err);
-	jset(o, "output", jtext(t->output.data, t->output.len), err);
+	jset(o, "sanitizer_log", report_jtext(t->san.data, t->san.len), err);
+	jset(o, "output", report_jtext(t->output.data, t->output.len), err);
 	return o;
 }
 

@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "guest/image.h"
 #include "run/results.h"
 
@@ -28,8 +30,8 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 int report_json(const char *path, const struct run_result *r, const struct report_meta *m);
 int report_junit(const char *path, const struct run_result *r, const struct report_meta *m);
 int report_test_logs(const char *dir, const struct run_result *r);
-/* s as a JSON string (quoted, escaped), appended to b. */
-void report_json_str(struct buf *b, const char *s, size_t len);
+/* A JSON string (jansson) of any bytes: invalid UTF-8 becomes U+FFFD. */
+json_t *report_jtext(const char *s, size_t len);
 /* s as XML character data or attribute text, appended to b. */
 void report_xml_str(struct buf *b, const char *s, size_t len);
 

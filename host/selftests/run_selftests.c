@@ -619,40 +619,69 @@ void st_run_summary(FILE *f, const struct st_run *r, const struct st_run_opts *o
 	free(rows);
 }
 
+static json_t *jstr(const char *s)
+{
+	return report_jtext(s, strlen(s));
+}
+
 int st_run_json(const char *path, const struct st_run *r, const struct st_run_opts *o, const struct run_result *res)
 {
 	struct tally_row *rows;
 	size_t n = tally(r, res, &rows);
-	cleanup_buf struct buf b = { 0 };
+	json_t *root = json_object(), *builds = json_array(), *subs = json_array();
+	int err = root && builds && subs ? 0 : -ENOMEM;
+	char *text = NULL;
 
-	buf_printf(&b, "{\"runs\": %u, \"payload\": \"%s\", \"builds\": [", o->runs ? o->runs : 1,
-		   r->initramfs ? "initramfs" : "ext4");
-	for (unsigned int i = 0; i < r->nv; i++)
-		buf_printf(&b, "%s{\"label\": \"%s\", \"key\": \"%s\", \"dir\": \"%s\"}", i ? ", " : "", r->v[i].label,
-			   r->v[i].b.key, r->v[i].b.dir);
-	buf_printf(&b, "], \"subtests\": [");
-	for (size_t i = 0; i < n; i++) {
-		double lo, hi;
+	err = err ?: json_object_set_new(root, "runs", json_integer(o->runs ? o->runs : 1));
+	err = err ?: json_object_set_new(root, "payload", json_string(r->initramfs ? "initramfs" : "ext4"));
+	for (unsigned int i = 0; !err && i < r->nv; i++)
+		err = json_array_append_new(builds, json_pack("{s:o, s:o, s:o}", "label", jstr(r->v[i].label), "key",
+							      jstr(r->v[i].b.key), "dir", jstr(r->v[i].b.dir)));
+	for (size_t i = 0; !err && i < n; i++) {
+		json_t *row = json_pack("{s:o}", "name", report_jtext(rows[i].name, strlen(rows[i].name)));
 
-		buf_printf(&b, "%s{\"name\": ", i ? ", " : "");
-		report_json_str(&b, rows[i].name, strlen(rows[i].name));
-		for (unsigned int k = 0; k < r->nv; k++) {
+		for (unsigned int k = 0; row && !err && k < r->nv; k++) {
+			double lo, hi;
+
 			wilson95(rows[i].fails[k], rows[i].runs[k], &lo, &hi);
-			buf_printf(&b, ", \"%s\": {\"failures\": %lu, \"runs\": %lu, \"skipped\": %lu, \"ci95\": [%.6f, %.6f]}",
-				   r->v[k].label, rows[i].fails[k], rows[i].runs[k], rows[i].skips[k], lo, hi);
+			err = json_object_set_new(row, r->v[k].label,
+						  json_pack("{s:I, s:I, s:I, s:[f, f]}", "failures",
+							    (json_int_t)rows[i].fails[k], "runs", (json_int_t)rows[i].runs[k],
+							    "skipped", (json_int_t)rows[i].skips[k], "ci95", lo, hi));
 		}
-		if (r->nv == 2 && rows[i].runs[0] && rows[i].runs[1]) {
+		if (row && !err && r->nv == 2 && rows[i].runs[0] && rows[i].runs[1]) {
 			struct fisher fi;
 
 			fisher_exact(rows[i].fails[0], rows[i].runs[0], rows[i].fails[1], rows[i].runs[1], &fi);
-			buf_printf(&b, ", \"fisher\": {\"fewer\": %.6g, \"more\": %.6g, \"two_sided\": %.6g}", fi.less,
-				   fi.greater, fi.two);
+			err = json_object_set_new(row, "fisher", json_pack("{s:f, s:f, s:f}", "fewer", fi.less, "more",
+									   fi.greater, "two_sided", fi.two));
 		}
-		buf_printf(&b, "}");
+		err = err ?: json_array_append_new(subs, row);
 	}
-	buf_printf(&b, "]}\n");
 	free(rows);
-	return write_file_atomic(path, b.data, b.len, 0644);
+	if (!err) {
+		err = json_object_set_new(root, "builds", builds);
+		builds = NULL; /* taken, even on failure */
+	}
+	if (!err) {
+		err = json_object_set_new(root, "subtests", subs);
+		subs = NULL;
+	}
+	text = err ? NULL : json_dumps(root, JSON_PRESERVE_ORDER);
+	json_decref(builds);
+	json_decref(subs);
+	json_decref(root);
+	if (!text)
+		return -ENOMEM;
+	{
+		size_t len = strlen(text);
+		int werr;
+
+		text[len] = '\n'; /* json_dumps' NUL: the file ends in a newline */
+		werr = write_file_atomic(path, text, len + 1, 0644);
+		free(text);
+		return werr;
+	}
 }
 
 void st_run_free(struct st_run *r)

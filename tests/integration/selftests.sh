@@ -64,6 +64,11 @@ check "compare: a skip keeps its reason" has "$work/cmp.out" 'skipper/needs_thin
 check "compare: results.json has the subtests" has "$work/cmp.json" '"subtests": \[\{"num": 1, "name": "alpha/one"'
 check "compare: selftests.json has the counts and Fisher's test" \
 	has "$work/cmp.art/selftests.json" '"name": "leaky/exit", "unpatched": \{"failures": 4, "runs": 4'
+check "compare: selftests.json is JSON (python3 -m json.tool), Fisher's p below 0.05" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+row = [r for r in d["subtests"] if r["name"] == "leaky/exit"][0]
+sys.exit(not (row["fisher"]["fewer"] < 0.05 and row["patched"]["failures"] == 0))' "$work/cmp.art/selftests.json"
 check "compare: JUnit has a case per subtest" has "$work/cmp.xml" 'classname="kta.x86_64.patched#2" name="leaky/exit"'
 check "compare: test_progs' own -J summary kept" test -s "$work/cmp.art/tests/001-unpatched_1.test_progs.json"
 check "compare: no sanitizer report from kta" no_sanitizer_report cmp
