@@ -75,6 +75,8 @@ static bool child_setup(const struct spawn_opts *o, pid_t parent, int pipe_w)
 		dup2(devnull, 1);
 		dup2(pipe_w >= 0 ? pipe_w : devnull, 2);
 		break;
+	case SPAWN_INHERIT:
+		break;
 	case SPAWN_CAPTURE:
 	default:
 		dup2(pipe_w >= 0 ? pipe_w : devnull, 1);
@@ -124,7 +126,7 @@ int spawn_start(char *const argv[], const struct spawn_opts *o, pid_t *pid, int 
 		argv = joined;
 	}
 	log_argv(argv, o);
-	if (o->output != SPAWN_TO_FD && pipe2(pfd, O_CLOEXEC) < 0)
+	if (o->output != SPAWN_TO_FD && o->output != SPAWN_INHERIT && pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
 	*pid = fork();
 	if (*pid < 0) {

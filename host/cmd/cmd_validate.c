@@ -242,7 +242,7 @@ static int run_cells(const struct vopts *o, const struct vcell *c, unsigned int 
 			 * stop to (the cell's `kta run` stops its QEMU and
 			 * keeps what it has); it goes when validate goes, even
 			 * by SIGKILL. */
-			pid = spawn_fork(&(struct spawn_opts){ .new_pgrp = true });
+			pid = spawn_fork(&(struct spawn_opts){ .output = SPAWN_INHERIT, .new_pgrp = true });
 			if (pid < 0) {
 				rc = (int)pid;
 				break;

@@ -1,10 +1,16 @@
-/* Output-based classification. The strings matched here are the ones our
- * guest suites print (kta-rate:, kta-child:) and the sanitizers' own report
- * banners; anything else in a test's output is left alone. */
+/* The judgement of a run, pure: from the facts the session recorded (each
+ * test's raw result, its output and sanitizer logs, the splats, the run's
+ * facts) to each subtest's, test's and the run's outcome. The strings
+ * matched here are the ones our guest suites print (kta-rate:, kta-child:)
+ * and the sanitizers' own report banners; anything else in a test's output
+ * is left alone. */
 #include "run/classify.h"
+
+#include "run/proto.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 void san_append(struct test_result *t, const char *file, const char *data, size_t len)
 {
@@ -190,21 +196,78 @@ static void derive_from_subs(struct test_result *t)
 	}
 }
 
+/* A subtest's splat (classify_run attributed it): a pass or skip fails. */
+static void judge_sub_splat(struct sub_result *u)
+{
+	if (u->splat == SPLAT_NONE || (u->outcome != OUT_PASS && u->outcome != OUT_SKIP))
+		return;
+	u->outcome = OUT_FAIL;
+	snprintf(u->reason, sizeof(u->reason), "kernel %s during the subtest: %s", splat_name(u->splat),
+		 u->splat_line);
+}
+
+/* The test's splat: an expected failure (XFAIL) expects the test's own
+ * failure, never a kernel splat, which fails it like a pass. */
+static void judge_splat(struct test_result *t)
+{
+	if (t->splat == SPLAT_NONE)
+		return;
+	if (t->outcome == OUT_XFAIL)
+		snprintf(t->reason, sizeof(t->reason),
+			 "kernel %s during the test (it failed as expected, %s, but no splat is): %s",
+			 splat_name(t->splat), t->expect, t->splat_line);
+	else if (t->outcome == OUT_PASS || t->outcome == OUT_SKIP)
+		snprintf(t->reason, sizeof(t->reason), "kernel %s during the test: %s", splat_name(t->splat),
+			 t->splat_line);
+	else
+		return;
+	t->outcome = OUT_FAIL;
+}
+
+/* The manifest's expectation. */
+static void judge_expect(struct test_result *t)
+{
+	if (!t->expect[0])
+		return;
+	if (!strcmp(t->expect, "sanitizer-exit-override") && t->outcome == OUT_SAN_OVERRIDE) {
+		t->outcome = OUT_XFAIL;
+		return;
+	}
+	if (t->outcome == OUT_PASS) {
+		t->outcome = OUT_FAIL;
+		snprintf(t->reason, sizeof(t->reason), "expected %s, but the test passed", t->expect);
+	} else if (t->outcome != OUT_SKIP) {
+		char r[sizeof(t->reason)];
+
+		snprintf(r, sizeof(r), "expected %s, got %s: %s", t->expect, outcome_name(t->outcome), t->reason);
+		snprintf(t->reason, sizeof(t->reason), "%s", r);
+		if (t->outcome == OUT_FAIL || t->outcome == OUT_SAN_OVERRIDE)
+			t->outcome = OUT_FAIL;
+	}
+}
+
 void classify_test(struct test_result *t)
 {
 	const char *e = t->san.data + t->san.len;
 
+	/* Always from the facts: asking twice, or once more after the splats
+	 * are attributed, gives the same answer from the same facts. */
+	t->outcome = t->raw;
+	snprintf(t->reason, sizeof(t->reason), "%s", t->raw_reason);
 	if (t->nsubs || t->variant) {
+		for (unsigned int i = 0; i < t->nsubs; i++) {
+			struct sub_result *u = &t->subs[i];
+
+			u->outcome = u->raw;
+			snprintf(u->reason, sizeof(u->reason), "%s", u->raw_reason);
+			judge_sub_splat(u);
+		}
 		for (unsigned int i = 0; i < t->nsubs; i++)
 			classify_sub(t, &t->subs[i]);
+		judge_splat(t);
 		derive_from_subs(t);
 		return;
 	}
-
-	/* Called when the result arrives and again after kernel splats are
-	 * attributed: a settled expectation stays settled. */
-	if (t->outcome == OUT_XFAIL || t->judged)
-		return;
 	parse_rate(t);
 	if (t->outcome == OUT_FAIL && t->exit_code > 0)
 		detect_override(t);
@@ -214,69 +277,115 @@ void classify_test(struct test_result *t)
 		snprintf(t->reason, sizeof(t->reason),
 			 "the test passed but a sanitizer reported an error (see its sanitizer log)");
 	}
-	if (!t->expect[0])
-		return;
-	if (!strcmp(t->expect, "sanitizer-exit-override") && t->outcome == OUT_SAN_OVERRIDE) {
-		t->outcome = OUT_XFAIL;
-		return;
-	}
-	if (t->outcome == OUT_PASS) {
-		t->outcome = OUT_FAIL;
-		snprintf(t->reason, sizeof(t->reason), "expected %s, but the test passed",
-			 t->expect);
-		t->judged = true;
-	} else if (t->outcome != OUT_SKIP) {
-		char r[sizeof(t->reason)];
-
-		snprintf(r, sizeof(r), "expected %s, got %s: %s", t->expect,
-			 outcome_name(t->outcome), t->reason);
-		memcpy(t->reason, r, sizeof(r));
-		t->judged = true; /* the second call leaves it alone */
-		if (t->outcome != OUT_FAIL && t->outcome != OUT_SAN_OVERRIDE)
-			return;
-		t->outcome = OUT_FAIL;
-	}
+	judge_expect(t);
+	judge_splat(t);
 }
 
-void classify_splats(struct run_result *res)
+/* Splats are facts about tests and subtests: the first of each is kept
+ * with it; judging them is classify_test's. */
+static void attribute_splats(struct run_result *res)
 {
 	for (unsigned int i = 0; i < res->nsplats; i++) {
-		struct splat_event *e = &res->splats[i];
+		const struct splat_event *e = &res->splats[i];
 		struct test_result *t = e->test >= 1 && e->test <= res->ntests ? &res->tests[e->test - 1] : NULL;
 
 		if (!t)
 			continue;
-		/* In a subtest: that subtest fails (the first splat names it). */
-		if (e->sub && e->sub <= t->nsubs) {
+		if (e->sub && e->sub <= t->nsubs && t->subs[e->sub - 1].splat == SPLAT_NONE) {
 			struct sub_result *u = &t->subs[e->sub - 1];
 
-			if (u->splat == SPLAT_NONE) {
-				u->splat = e->kind;
-				snprintf(u->splat_line, sizeof(u->splat_line), "%s", e->line);
-				if (u->outcome == OUT_PASS || u->outcome == OUT_SKIP) {
-					u->outcome = OUT_FAIL;
-					snprintf(u->reason, sizeof(u->reason), "kernel %s during the subtest: %s",
-						 splat_name(e->kind), e->line);
-				}
-			}
+			u->splat = e->kind;
+			snprintf(u->splat_line, sizeof(u->splat_line), "%s", e->line);
 		}
 		if (t->splat != SPLAT_NONE)
 			continue;
 		t->splat = e->kind;
 		snprintf(t->splat_line, sizeof(t->splat_line), "%s", e->line);
-		/* An expected failure (XFAIL) expects the test's own failure,
-		 * never a kernel splat: that fails it like a pass. */
-		if (t->outcome == OUT_PASS || t->outcome == OUT_SKIP || t->outcome == OUT_XFAIL) {
-			if (t->outcome == OUT_XFAIL) {
-				snprintf(t->reason, sizeof(t->reason),
-					 "kernel %s during the test (it failed as expected, %s, but no splat is): %s",
-					 splat_name(e->kind), t->expect, e->line);
-				t->judged = true; /* classify_test() must not make it XFAIL again */
-			} else {
-				snprintf(t->reason, sizeof(t->reason), "kernel %s during the test: %s",
-					 splat_name(e->kind), e->line);
-			}
-			t->outcome = OUT_FAIL;
+	}
+}
+
+/* The run's status from what the session saw; *why, for the tests that
+ * have no result, or NULL when the run completed. */
+static const char *run_status(const struct run_facts *f, struct run_result *res)
+{
+	if (f->interrupted) {
+		res->status = RUN_INTERRUPTED;
+		return "interrupted";
+	}
+	if (f->end && !f->channel_error) {
+		res->status = RUN_COMPLETE;
+		return NULL;
+	}
+	if (!f->hello) {
+		bool qemu_err = WIFEXITED(f->qemu_status) && WEXITSTATUS(f->qemu_status) != 0;
+
+		if (qemu_err && !f->console_bytes) {
+			res->status = RUN_QEMU_FAILED;
+			snprintf(res->status_msg, sizeof(res->status_msg),
+				 "QEMU exited with status %d before the guest printed anything: %.400s",
+				 WEXITSTATUS(f->qemu_status), f->qemu_err[0] ? f->qemu_err : "(no message)");
+		} else {
+			res->status = RUN_BOOT_FAILED;
+			snprintf(res->status_msg, sizeof(res->status_msg), "no hello from the guest agent%s%s%s",
+				 f->hung ? " within the boot timeout" : "", f->panic ? "; kernel panic: " : "",
+				 f->panic ? f->panic_line : "");
+		}
+		return "the kernel did not boot";
+	}
+	if (f->panic) {
+		const struct test_result *t =
+			f->panic_test >= 1 && f->panic_test <= res->ntests ? &res->tests[f->panic_test - 1] : NULL;
+
+		res->status = RUN_KERNEL_PANIC;
+		snprintf(res->status_msg, sizeof(res->status_msg), "kernel panic%s%s: %s",
+			 t ? " during test " : " outside any test", t ? t->name : "", f->panic_line);
+		return "the kernel panicked";
+	}
+	if (f->channel_error) {
+		res->status = RUN_CHANNEL_CORRUPT;
+		snprintf(res->status_msg, sizeof(res->status_msg), "results channel %s: %s",
+			 f->channel_error == PROTO_ERR_TRUNCATED ? "truncated"
+			 : f->channel_error == PROTO_ERR_CONTENT ? "out of step with the plan"
+								  : "corrupted",
+			 f->channel_msg);
+		return "the results channel broke";
+	}
+	if (f->hung) {
+		res->status = RUN_HUNG;
+		snprintf(res->status_msg, sizeof(res->status_msg), "%s", f->hung_msg);
+		return "the guest stopped answering";
+	}
+	res->status = RUN_GUEST_DIED;
+	snprintf(res->status_msg, sizeof(res->status_msg), "the guest stopped (QEMU %s %d) without an end-of-run record",
+		 WIFSIGNALED(f->qemu_status) ? "killed by signal" : "exit status",
+		 WIFSIGNALED(f->qemu_status) ? WTERMSIG(f->qemu_status) : WEXITSTATUS(f->qemu_status));
+	return "the guest died";
+}
+
+void classify_run(const struct run_facts *f, struct run_result *res)
+{
+	const char *why = run_status(f, res);
+
+	for (unsigned int i = 0; why && i < res->ntests; i++) {
+		struct test_result *t = &res->tests[i];
+
+		if (f->panic && t->num == f->panic_test && (t->raw == OUT_PENDING || t->raw == OUT_PASS)) {
+			t->raw = OUT_PANIC;
+			snprintf(t->raw_reason, sizeof(t->raw_reason), "kernel panic: %s", f->panic_line);
+		} else if (t->raw != OUT_PENDING) {
+			continue;
+		} else if (t->begun && f->hung && t->num == f->cur_test) {
+			t->raw = OUT_TIMEOUT;
+			snprintf(t->raw_reason, sizeof(t->raw_reason),
+				 "no result %u s after its %u s timeout: the guest stopped answering", f->test_grace_s,
+				 t->timeout_s);
+		} else {
+			t->raw = OUT_ERROR;
+			snprintf(t->raw_reason, sizeof(t->raw_reason), "%s: %s", t->begun ? "no result" : "not run",
+				 res->status_msg);
 		}
 	}
+	attribute_splats(res);
+	for (unsigned int i = 0; i < res->ntests; i++)
+		classify_test(&res->tests[i]);
 }

@@ -174,7 +174,7 @@ static int start(struct row *r, matrix_run_fn fn, void *ctx)
 	/* Its own group, so that a stop reaches the arch's run and its QEMU
 	 * once, through the interrupt module; SIGTERM if the matrix dies,
 	 * even SIGKILLed: it stops its guest and reports. */
-	r->pid = spawn_fork(&(struct spawn_opts){ .new_pgrp = true });
+	r->pid = spawn_fork(&(struct spawn_opts){ .output = SPAWN_INHERIT, .new_pgrp = true });
 	if (r->pid < 0)
 		return (int)r->pid;
 	if (r->pid == 0) {

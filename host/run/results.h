@@ -33,7 +33,9 @@ const char *outcome_name(enum outcome o);
 struct sub_result {
 	unsigned int num;         /* KTAP number within its test, 1-based */
 	char name[160];           /* "token/map_token", or a test without subtests */
-	enum outcome outcome;
+	enum outcome raw;         /* what test_progs said (vm.c): the fact */
+	char raw_reason[256];
+	enum outcome outcome;     /* the judgement (classify.c) */
 	char reason[256];
 	unsigned int duration_ms;
 	char tp[24];              /* test_progs' own number, "123/4" */
@@ -49,6 +51,12 @@ struct test_result {
 	char name[128];
 	char path[PATH_MAX];     /* host path of the executable */
 	unsigned int timeout_s;
+	/* What the agent's result said, or what the session saw of the test
+	 * (vm.c, classify_run): the facts, never a judgement. */
+	enum outcome raw;
+	char raw_reason[512];
+	/* The judgement (classify.c), made again from the facts whenever
+	 * asked: a progress line asks early, the report at the end. */
 	enum outcome outcome;
 	char reason[512];        /* skip reason, failure summary, error cause */
 	int exit_code;           /* -1 unknown */
@@ -60,7 +68,6 @@ struct test_result {
 	char splat_line[256];
 	char expect[64];         /* known failure from the manifest, or "" */
 	char suite[32];          /* its suite ("" for a bare --test) */
-	bool judged;             /* the expectation was applied (classify.c) */
 	struct buf san;          /* sanitizer logs, "=== sanitizer log FILE ===" sections */
 	char san_last[128];      /* file of the last san frame */
 	bool has_rate;           /* a "kta-rate:" line: a measurement */
@@ -97,6 +104,25 @@ struct splat_event {
 	unsigned int test;       /* 0: outside any test */
 	unsigned int sub;        /* the subtest it came in (ended after it), 0: none */
 	char line[256];
+};
+
+/* What the session saw of the run as a whole (vm.c records it; classify_run
+ * judges it). */
+struct run_facts {
+	bool interrupted;        /* a signal to kta stopped it */
+	bool hello, end;         /* the agent's hello; its end-of-run record */
+	int channel_error;       /* PROTO_ERR_*, 0: none */
+	char channel_msg[256];
+	int qemu_status;         /* QEMU's wait status */
+	size_t console_bytes;    /* what the console printed */
+	char qemu_err[512];      /* the start of QEMU's stderr */
+	bool panic;
+	unsigned int panic_test; /* 0: outside any test */
+	char panic_line[256];
+	bool hung;               /* a deadline passed on the host */
+	char hung_msg[256];
+	unsigned int cur_test;   /* the test running then, 0: none */
+	unsigned int test_grace_s;
 };
 
 struct run_result {

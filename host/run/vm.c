@@ -199,8 +199,8 @@ static void on_san(struct session *s, const struct rec *r)
 	san_append(t, file, nl + 1, r->len - (size_t)(nl + 1 - r->payload));
 }
 
-static void set_outcome_from_result(struct test_result *t, const struct rec *r,
-				    const struct ktap_line *k)
+/* The agent's result, as it said it: the facts classify_test() judges. */
+static void record_result(struct test_result *t, const struct rec *r, const struct ktap_line *k)
 {
 	char status[32] = "", v[64];
 
@@ -211,25 +211,25 @@ static void set_outcome_from_result(struct test_result *t, const struct rec *r,
 		t->duration_ms = (unsigned int)strtoul(v, NULL, 10);
 
 	if (!strcmp(status, "skip") || !strcmp(k->directive, "SKIP")) {
-		t->outcome = OUT_SKIP;
-		if (kv_get(r->payload, r->len, "reason", t->reason, sizeof(t->reason)) < 0)
-			snprintf(t->reason, sizeof(t->reason), "%s", k->text);
+		t->raw = OUT_SKIP;
+		if (kv_get(r->payload, r->len, "reason", t->raw_reason, sizeof(t->raw_reason)) < 0)
+			snprintf(t->raw_reason, sizeof(t->raw_reason), "%s", k->text);
 	} else if (!strcmp(status, "timeout")) {
-		t->outcome = OUT_TIMEOUT;
+		t->raw = OUT_TIMEOUT;
 		if (kv_get(r->payload, r->len, "subtimeout", v, sizeof(v)) > 0)
-			snprintf(t->reason, sizeof(t->reason), "killed: a subtest had no result within its %s s "
+			snprintf(t->raw_reason, sizeof(t->raw_reason), "killed: a subtest had no result within its %s s "
 				 "subtest timeout", v);
 		else
-			snprintf(t->reason, sizeof(t->reason), "killed after its %u s timeout", t->timeout_s);
+			snprintf(t->raw_reason, sizeof(t->raw_reason), "killed after its %u s timeout", t->timeout_s);
 	} else if (!strcmp(status, "signal")) {
-		t->outcome = OUT_CRASH;
-		snprintf(t->reason, sizeof(t->reason), "killed by signal %d (%s)", t->signal,
+		t->raw = OUT_CRASH;
+		snprintf(t->raw_reason, sizeof(t->raw_reason), "killed by signal %d (%s)", t->signal,
 			 strsignal(t->signal));
 	} else if (k->ok && (!status[0] || !strcmp(status, "pass"))) {
-		t->outcome = OUT_PASS;
+		t->raw = OUT_PASS;
 	} else {
-		t->outcome = OUT_FAIL;
-		snprintf(t->reason, sizeof(t->reason), "exited with status %d", t->exit_code);
+		t->raw = OUT_FAIL;
+		snprintf(t->raw_reason, sizeof(t->raw_reason), "exited with status %d", t->exit_code);
 	}
 }
 
@@ -251,8 +251,8 @@ static void on_result(struct session *s, const struct rec *r)
 		channel_mismatch(s, "the result of test %u is named `%s`, kta planned `%s`", k.num, k.name, t->name);
 		return;
 	}
-	set_outcome_from_result(t, r, &k);
-	classify_test(t);
+	record_result(t, r, &k);
+	classify_test(t); /* for the progress line; judged again at the end */
 	if (!s->res->t_first_result_ms)
 		s->res->t_first_result_ms = now_ms(s);
 	s->cur_test = 0;
@@ -296,11 +296,13 @@ static void on_sub(struct session *s, const struct rec *r)
 	kv_get(body, blen, "san", u->san, sizeof(u->san));
 	if (kv_get(body, blen, "pid", v, sizeof(v)) > 0)
 		u->main_pid = atoi(v);
-	kv_get(body, blen, "reason", u->reason, sizeof(u->reason));
-	u->outcome = !strcmp(status, "pass") ? OUT_PASS : !strcmp(status, "skip") ? OUT_SKIP
-		     : !strcmp(status, "timeout") ? OUT_TIMEOUT : OUT_FAIL;
-	if (u->outcome == OUT_FAIL && !u->reason[0])
-		snprintf(u->reason, sizeof(u->reason), "test_progs reported FAIL");
+	kv_get(body, blen, "reason", u->raw_reason, sizeof(u->raw_reason));
+	u->raw = !strcmp(status, "pass") ? OUT_PASS : !strcmp(status, "skip") ? OUT_SKIP
+		 : !strcmp(status, "timeout") ? OUT_TIMEOUT : OUT_FAIL;
+	if (u->raw == OUT_FAIL && !u->raw_reason[0])
+		snprintf(u->raw_reason, sizeof(u->raw_reason), "test_progs reported FAIL");
+	u->outcome = u->raw;
+	snprintf(u->reason, sizeof(u->reason), "%s", u->raw_reason);
 	u->out_start = t->nsubs > 1 ? t->subs[t->nsubs - 2].out_end : 0;
 	u->out_end = t->output.len;
 	if (!s->res->t_first_result_ms)
@@ -493,81 +495,27 @@ static int open_log(const char *dir, const char *name)
 	return p ? open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 }
 
-static void classify(struct session *s, const struct qemu_proc *q)
+/* What the session saw of the run: the facts classify_run() judges. */
+static void record_facts(const struct session *s, const struct qemu_proc *q, struct run_facts *f)
 {
-	struct run_result *res = s->res;
-	const char *why = NULL;
-
-	if (res->status == RUN_INTERRUPTED) {
-		why = "interrupted";
-	} else if (s->end && !s->dec.error) {
-		res->status = RUN_COMPLETE;
-	} else if (!s->hello) {
-		bool qemu_err = WIFEXITED(q->status) && WEXITSTATUS(q->status) != 0;
-
-		if (qemu_err && !s->console_bytes) {
-			res->status = RUN_QEMU_FAILED;
-			snprintf(res->status_msg, sizeof(res->status_msg),
-				 "QEMU exited with status %d before the guest printed anything: %.400s",
-				 WEXITSTATUS(q->status),
-				 s->qemu_err.len ? s->qemu_err.data : "(no message)");
-		} else {
-			res->status = RUN_BOOT_FAILED;
-			snprintf(res->status_msg, sizeof(res->status_msg),
-				 "no hello from the guest agent%s%s%s",
-				 s->hung ? " within the boot timeout" : "",
-				 s->panic ? "; kernel panic: " : "", s->panic ? s->panic_line : "");
-		}
-		why = "the kernel did not boot";
-	} else if (s->panic) {
-		struct test_result *t = test_by_num(s, s->panic_test);
-
-		res->status = RUN_KERNEL_PANIC;
-		snprintf(res->status_msg, sizeof(res->status_msg), "kernel panic%s%s: %s",
-			 t ? " during test " : " outside any test", t ? t->name : "",
-			 s->panic_line);
-		if (t && (t->outcome == OUT_PENDING || t->outcome == OUT_PASS)) {
-			t->outcome = OUT_PANIC;
-			snprintf(t->reason, sizeof(t->reason), "kernel panic: %s", s->panic_line);
-		}
-		why = "the kernel panicked";
-	} else if (s->dec.error) {
-		res->status = RUN_CHANNEL_CORRUPT;
-		snprintf(res->status_msg, sizeof(res->status_msg), "results channel %s: %s",
-			 s->dec.error == PROTO_ERR_TRUNCATED ? "truncated"
-			 : s->dec.error == PROTO_ERR_CONTENT ? "out of step with the plan" : "corrupted",
-			 s->dec.errmsg);
-		why = "the results channel broke";
-	} else if (s->hung) {
-		res->status = RUN_HUNG;
-		snprintf(res->status_msg, sizeof(res->status_msg), "%s", s->hung_msg);
-		why = "the guest stopped answering";
-	} else {
-		res->status = RUN_GUEST_DIED;
-		snprintf(res->status_msg, sizeof(res->status_msg),
-			 "the guest stopped (QEMU %s %d) without an end-of-run record",
-			 WIFSIGNALED(q->status) ? "killed by signal" : "exit status",
-			 WIFSIGNALED(q->status) ? WTERMSIG(q->status) : WEXITSTATUS(q->status));
-		why = "the guest died";
-	}
-	if (!why)
-		return;
-	for (unsigned int i = 0; i < res->ntests; i++) {
-		struct test_result *t = &res->tests[i];
-
-		if (t->outcome != OUT_PENDING)
-			continue;
-		if (t->begun && s->hung && t->num == s->cur_test) {
-			t->outcome = OUT_TIMEOUT;
-			snprintf(t->reason, sizeof(t->reason),
-				 "no result %u s after its %u s timeout: the guest stopped answering",
-				 s->cfg->test_grace_s, t->timeout_s);
-		} else {
-			t->outcome = OUT_ERROR;
-			snprintf(t->reason, sizeof(t->reason), "%s: %s",
-				 t->begun ? "no result" : "not run", res->status_msg);
-		}
-	}
+	memset(f, 0, sizeof(*f));
+	f->interrupted = s->res->status == RUN_INTERRUPTED;
+	f->hello = s->hello;
+	f->end = s->end;
+	f->channel_error = s->dec.error;
+	snprintf(f->channel_msg, sizeof(f->channel_msg), "%s", s->dec.errmsg);
+	f->qemu_status = q->status;
+	f->console_bytes = s->console_bytes;
+	snprintf(f->qemu_err, sizeof(f->qemu_err), "%.*s", (int)(s->qemu_err.len < sizeof(f->qemu_err) ? s->qemu_err.len
+											     : sizeof(f->qemu_err) - 1),
+		 s->qemu_err.data ? s->qemu_err.data : "");
+	f->panic = s->panic;
+	f->panic_test = s->panic_test;
+	snprintf(f->panic_line, sizeof(f->panic_line), "%s", s->panic_line);
+	f->hung = s->hung;
+	snprintf(f->hung_msg, sizeof(f->hung_msg), "%s", s->hung_msg);
+	f->cur_test = s->cur_test;
+	f->test_grace_s = s->cfg->test_grace_s;
 }
 
 /* Kernel splats inside a test fail it, even if the test itself passed. */
@@ -777,10 +725,12 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 	res->t_exit_ms = now_ms(&s);
 	if (err)
 		goto out;
-	classify(&s, &q);
-	classify_splats(s.res);
-	for (unsigned int i = 0; i < res->ntests; i++)
-		classify_test(&res->tests[i]);
+	{
+		struct run_facts f;
+
+		record_facts(&s, &q, &f);
+		classify_run(&f, res);
+	}
 	if (s.qemu_err.len)
 		write_artifact(cfg->artifacts, "qemu-stderr.log", s.qemu_err.data);
 out:

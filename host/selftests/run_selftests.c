@@ -509,9 +509,9 @@ void st_run_finish(const struct st_run *r, struct run_result *res)
 			u = &t->subs[t->nsubs++];
 			memset(u, 0, sizeof(*u));
 			u->num = t->nsubs;
-			u->outcome = OUT_SKIP;
+			u->raw = OUT_SKIP;
 			snprintf(u->name, sizeof(u->name), "%s", r->skips[k].name);
-			snprintf(u->reason, sizeof(u->reason), "%s", r->skips[k].reason);
+			snprintf(u->raw_reason, sizeof(u->raw_reason), "%s", r->skips[k].reason);
 			u->out_start = u->out_end = t->output.len;
 		}
 		classify_test(t);

@@ -62,7 +62,7 @@ int main(void)
 	CHECK(lo == 0 && hi == 1, "no trials: [0, 1]");
 
 	{
-		struct test_result t = { .outcome = OUT_FAIL, .exit_code = 1 };
+		struct test_result t = { .raw = OUT_FAIL, .exit_code = 1 };
 
 		snprintf(t.expect, sizeof(t.expect), "sanitizer-exit-override");
 		buf_printf(&t.output, "waitpid_child unexpected error: 1\n"
@@ -74,7 +74,7 @@ int main(void)
 		buf_free(&t.san);
 	}
 	{
-		struct test_result t = { .outcome = OUT_FAIL, .exit_code = 1 };
+		struct test_result t = { .raw = OUT_FAIL, .exit_code = 1 };
 
 		buf_printf(&t.output, "kta-child: pid=77 status=1 assertions_failed=0\n");
 		san_append(&t, "asan.78", "==78==ERROR: LeakSanitizer: detected memory leaks\n", 50);
@@ -84,7 +84,7 @@ int main(void)
 		buf_free(&t.san);
 	}
 	{
-		struct test_result t = { .outcome = OUT_FAIL, .exit_code = 1 };
+		struct test_result t = { .raw = OUT_FAIL, .exit_code = 1 };
 
 		buf_printf(&t.output, "kta-child: pid=9 status=1 assertions_failed=2\n");
 		san_append(&t, "asan.9", "ERROR: LeakSanitizer: detected memory leaks\n", 44);
@@ -94,7 +94,7 @@ int main(void)
 		buf_free(&t.san);
 	}
 	{
-		struct test_result t = { .outcome = OUT_FAIL, .exit_code = 1 };
+		struct test_result t = { .raw = OUT_FAIL, .exit_code = 1 };
 
 		buf_printf(&t.output, "kta-child: pid=9 status=1 assertions_failed=0\n");
 		san_append(&t, "asan.9", "ERROR: LeakSanitizer: detected memory leaks\n", 44);
@@ -104,7 +104,7 @@ int main(void)
 		buf_free(&t.san);
 	}
 	{
-		struct test_result t = { .outcome = OUT_PASS };
+		struct test_result t = { .raw = OUT_PASS };
 
 		snprintf(t.expect, sizeof(t.expect), "sanitizer-exit-override");
 		classify_test(&t);
@@ -112,7 +112,7 @@ int main(void)
 		CHECK(strstr(t.reason, "but the test passed"), "says so");
 	}
 	{
-		struct test_result t = { .outcome = OUT_PASS };
+		struct test_result t = { .raw = OUT_PASS };
 
 		buf_printf(&t.output, "x\nkta-rate: failures=3 iterations=1000\n");
 		classify_test(&t);
@@ -122,7 +122,7 @@ int main(void)
 		buf_free(&t.output);
 	}
 	{
-		struct test_result t = { .outcome = OUT_PASS };
+		struct test_result t = { .raw = OUT_PASS };
 
 		san_append(&t, "asan.5", "==5==ERROR: AddressSanitizer: heap-use-after-free\n", 49);
 		classify_test(&t);
