@@ -61,7 +61,6 @@ struct run_opts {
 	unsigned int ninputs;
 	const char *arch_list;  /* "all" or "a,b": a matrix */
 	unsigned int jobs;
-	int matrix_fd;          /* -1, or where a matrix child reports */
 	bool timeout_given;
 	const char *stress;     /* --stress hogs=N,nice=K,mem=MB,preempt=MODE */
 	const char *cpu;        /* --cpu MODEL */
@@ -999,12 +998,7 @@ static int run_main(struct run_opts *o)
 		if (sj && st_run_json(sj, &st, &o->st, &res))
 			pr_warn("cannot write %s", sj);
 	}
-	if (o->matrix_fd >= 0) {
-		for (unsigned int i = 0; i < res.ntests; i++)
-			matrix_report_test(o->matrix_fd, res.tests[i].suite, outcome_name(res.tests[i].outcome),
-					   res.tests[i].duration_ms);
-		matrix_report_run(o->matrix_fd, k.version, res.t_first_result_ms, res.t_exit_ms);
-	}
+
 	fflush(stdout);
 	report_test_logs(artifacts, &res);
 	write_kernel_info(artifacts, &k, initrd, &res);
@@ -1036,19 +1030,29 @@ out:
 	return rc;
 }
 
-/* A matrix child: the same options on another arch, its artifacts in the
- * matrix's directory (results.json there; --json/--junit are per run). */
-static int run_one_arch(const struct arch_profile *arch, const char *artifacts, int fd, void *ctx)
+/* Each arch a `kta run` child with the user's own arguments, less those
+ * the matrix sets for each. */
+static int run_matrix(struct matrix_opts *m, int argc, char **argv)
 {
-	struct run_opts *o = ctx;
+	cleanup_free char **args = calloc((size_t)argc + 1, sizeof(*args));
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	o->arch = arch;
-	o->artifacts = artifacts;
-	o->matrix_fd = fd;
-	o->json = o->junit = NULL;
-	if (load_inputs(o))
-		return EXIT_USAGE;
-	return run_main(o);
+	if (!args || len <= 0)
+		return EXIT_INFRA;
+	self[len] = '\0';
+	m->self = getenv("KTA_SELF") && *getenv("KTA_SELF") ? getenv("KTA_SELF") : self;
+	for (int i = 1; i < argc;) {
+		int own = matrix_own_arg(argv, i, argc);
+
+		if (own) {
+			i += own;
+			continue;
+		}
+		args[m->nargs++] = argv[i++];
+	}
+	m->args = args;
+	return matrix_run(m);
 }
 
 int cmd_run(int argc, char **argv)
@@ -1058,7 +1062,7 @@ int cmd_run(int argc, char **argv)
 
 	o = (struct run_opts){
 		.arch = arch_default(), .timeout_s = 120,
-		.boot_timeout_s = 120, .accel = "auto", .smp = 2, .matrix_fd = -1,
+		.boot_timeout_s = 120, .accel = "auto", .smp = 2,
 	};
 	err = parse_opts(argc, argv, &o);
 	if (err)
@@ -1084,7 +1088,7 @@ int cmd_run(int argc, char **argv)
 		if (o.json || o.junit)
 			pr_warn("--json and --junit are per architecture in a matrix: each arch's "
 				"results.json is in its directory");
-		return matrix_run(&m, run_one_arch, &o);
+		return run_matrix(&m, argc, argv);
 	}
 	if (load_inputs(&o)) {
 		free(o.specs);

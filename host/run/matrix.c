@@ -1,6 +1,6 @@
-/* The architecture matrix (matrix.h). Each architecture runs in a forked
- * child whose stdout and stderr go to <dir>/<arch>/output.log and whose
- * results come back in <dir>/<arch>/matrix.txt: a file, not a pipe, so a
+/* The architecture matrix (matrix.h). Each architecture runs in a `kta
+ * run` child whose stdout and stderr go to <dir>/<arch>/output.log and whose
+ * results come back in <dir>/<arch>/results.json: a file, not a pipe, so a
  * child never blocks on a parent busy waiting for another. The parent only
  * schedules, has the interrupt module forward SIGINT/SIGTERM, and prints
  * the table.
@@ -14,6 +14,7 @@
 #include "base/util.h"
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,15 +57,19 @@ int matrix_parse_arches(const char *list, struct matrix_opts *m)
 	return 0;
 }
 
-void matrix_report_test(int fd, const char *suite, const char *outcome, unsigned int duration_ms)
+int matrix_own_arg(char *const *argv, int i, int argc)
 {
-	dprintf(fd, "test %s %s %u\n", suite && *suite ? suite : "tests", outcome, duration_ms);
-}
+	static const char *const own[] = { "--arch", "--jobs", "--artifacts", "--json", "--junit" };
 
-void matrix_report_run(int fd, const char *kernel, unsigned long long first_result_ms,
-		       unsigned long long total_ms)
-{
-	dprintf(fd, "run %s %llu %llu\n", kernel && *kernel ? kernel : "?", first_result_ms, total_ms);
+	for (size_t k = 0; k < ARRAY_SIZE(own); k++) {
+		size_t n = strlen(own[k]);
+
+		if (!strncmp(argv[i], own[k], n) && argv[i][n] == '=')
+			return 1;
+		if (!strcmp(argv[i], own[k]))
+			return i + 1 < argc ? 2 : 1;
+	}
+	return 0;
 }
 
 static unsigned long long mem_available_mb(void)
@@ -127,66 +132,80 @@ static struct cell *cell_for(struct row *r, const char *suite)
 	return &r->cells[r->ncells++];
 }
 
+/* The child's results.json: per suite, counts and time; the kernel and
+ * the first result. A child that left none is a row of dashes. */
 static void read_results(struct row *r)
 {
-	cleanup_free char *path = path_join(r->dir, "matrix.txt");
-	cleanup_buf struct buf b = { 0 };
+	cleanup_free char *path = path_join(r->dir, "results.json");
+	json_error_t jerr;
+	json_t *root = path ? json_load_file(path, 0, &jerr) : NULL, *tests, *t;
+	const char *kernel = NULL;
+	json_int_t first = 0, exit_ms = 0;
+	size_t i;
 
-	if (!path || read_file(path, &b, 1 << 20) || !b.data)
+	if (!root)
 		return;
-	for (char *line = b.data, *next; line && *line; line = next) {
-		char suite[64], outcome[64], kernel[96];
-		unsigned long long a, c;
-		unsigned int ms;
-		struct cell *cl;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (sscanf(line, "test %63s %63s %u", suite, outcome, &ms) == 3 && (cl = cell_for(r, suite))) {
-			cl->ms += ms;
-			if (!strcmp(outcome, "pass"))
-				cl->pass++;
-			else if (!strcmp(outcome, "xfail"))
-				cl->xfail++;
-			else if (!strcmp(outcome, "skip"))
-				cl->skip++;
-			else
-				cl->fail++;
-		} else if (sscanf(line, "run %95s %llu %llu", kernel, &a, &c) == 3) {
-			snprintf(r->kernel, sizeof(r->kernel), "%s", kernel);
-			r->first_ms = a;
-			r->total_ms = c;
-			r->have_run = true;
-		}
+	if (!json_unpack(root, "{s:{s:s}, s:{s:I, s:I}}", "kernel", "version", &kernel, "times_ms", "first_result",
+			 &first, "qemu_exit", &exit_ms)) {
+		snprintf(r->kernel, sizeof(r->kernel), "%s", kernel);
+		r->first_ms = (unsigned long long)first;
+		r->total_ms = (unsigned long long)exit_ms;
+		r->have_run = true;
 	}
+	tests = json_object_get(root, "tests");
+	json_array_foreach(tests, i, t) {
+		const char *suite = json_string_value(json_object_get(t, "suite"));
+		const char *outcome = json_string_value(json_object_get(t, "outcome"));
+		struct cell *cl = cell_for(r, suite && *suite ? suite : "tests");
+
+		if (!cl || !outcome)
+			continue;
+		cl->ms += (unsigned long long)json_integer_value(json_object_get(t, "duration_ms"));
+		if (!strcmp(outcome, "pass"))
+			cl->pass++;
+		else if (!strcmp(outcome, "xfail"))
+			cl->xfail++;
+		else if (!strcmp(outcome, "skip"))
+			cl->skip++;
+		else
+			cl->fail++;
+	}
+	json_decref(root);
 }
 
-static int start(struct row *r, matrix_run_fn fn, void *ctx)
+static int start(struct row *r, const struct matrix_opts *m)
 {
 	cleanup_free char *out = path_join(r->dir, "output.log");
-	cleanup_free char *res = path_join(r->dir, "matrix.txt");
-	int err = mkdir_p(r->dir, 0755);
+	cleanup_free char *json = path_join(r->dir, "results.json");
+	cleanup_free char **argv = calloc(m->nargs + 9, sizeof(*argv));
+	unsigned int n = 0;
+	int fd, err = mkdir_p(r->dir, 0755);
 
-	if (err || !out || !res)
+	if (err || !out || !json || !argv)
 		return err ?: -ENOMEM;
+	argv[n++] = (char *)m->self;
+	argv[n++] = "run";
+	for (unsigned int i = 0; i < m->nargs; i++)
+		argv[n++] = m->args[i];
+	argv[n++] = "--arch";
+	argv[n++] = (char *)r->arch->name;
+	argv[n++] = "--artifacts";
+	argv[n++] = r->dir;
+	argv[n++] = "--json";
+	argv[n++] = json;
+	unlink(json);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
 	r->started_ms = monotonic_ms();
 	/* Its own group, so that a stop reaches the arch's run and its QEMU
 	 * once, through the interrupt module; SIGTERM if the matrix dies,
 	 * even SIGKILLed: it stops its guest and reports. */
-	r->pid = spawn_fork(&(struct spawn_opts){ .output = SPAWN_INHERIT, .new_pgrp = true });
-	if (r->pid < 0)
-		return (int)r->pid;
-	if (r->pid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int fd = open(res, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (o < 0 || fd < 0)
-			_exit(EXIT_INFRA);
-		dup2(o, 1);
-		dup2(o, 2);
-		_exit(fn(r->arch, r->dir, fd, ctx));
-	}
+	err = spawn_start(argv, &(struct spawn_opts){ .output = SPAWN_TO_FD, .out_fd = fd, .new_pgrp = true }, &r->pid,
+			  NULL);
+	close(fd);
+	if (err)
+		return err;
 	interrupt_watch(r->pid);
 	pr_info("%s: started (output: %s/output.log)", r->arch->name, r->dir);
 	return 0;
@@ -246,7 +265,7 @@ static void print_table(FILE *f, struct row *rows, unsigned int n)
 	}
 }
 
-int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
+int matrix_run(const struct matrix_opts *m)
 {
 	struct row rows[ARRAY_SIZE(m->arches)] = { 0 };
 	unsigned int jobs = m->jobs ? m->jobs : auto_jobs(m), running = 0, next = 0, done = 0;
@@ -273,7 +292,7 @@ int matrix_run(const struct matrix_opts *m, matrix_run_fn fn, void *ctx)
 		pid_t pid;
 
 		while (!interrupt_signal() && running < jobs && next < m->narches) {
-			err = start(&rows[next], fn, ctx);
+			err = start(&rows[next], m);
 			if (err) {
 				pr_err("%s: cannot start: %s", rows[next].arch->name, strerror(-err));
 				rows[next].exit_code = EXIT_INFRA;

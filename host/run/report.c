@@ -303,6 +303,7 @@ static json_t *json_test(const struct test_result *t, int *err)
 	}
 	jset(o, "num", json_integer(t->num), err);
 	jset(o, "name", jstr(t->name), err);
+	jset(o, "suite", jstr(t->suite), err);
 	jset(o, "outcome", jstr(outcome_name(t->outcome)), err);
 	jset(o, "reason", jstr(t->reason), err);
 	jset(o, "exit_code", json_integer(t->exit_code), err);
