@@ -11,6 +11,8 @@
 #   make guestfs     the libguestfs helper `kta run --image` needs
 #   make image       a Debian 12 disk image for `kta run --image` (docs/image.md)
 #   make bench-image what --image costs against a run without it
+#   make soak        SOAK_N guests at once (8) for SOAK_ROUNDS rounds (3), each
+#                    with a fault drawn at random, every outcome checked
 #
 # Variables: ARCH (x86_64; arm64, riscv64, s390x, ppc64le or an alias:
 # `build/kta arch`), CROSS_COMPILE (default: Debian's cross compiler for a
@@ -95,7 +97,7 @@ include $(wildcard guest-tests/*/*.mk)
 
 .PHONY: all host guest guest-base deps deps-check deps-arch guests-all vm-test-all vm-test check unit unit-san fuzz-replay \
 	unit-bins unit-san-bins fuzz-bins \
-	integration bench fuzz clean deps-image guestfs image bench-image format-check acceptance bench-build kernel-source bench-selftests
+	integration bench fuzz clean deps-image guestfs image bench-image format-check acceptance bench-build kernel-source bench-selftests soak
 
 all: host guest
 
@@ -246,6 +248,10 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory guest ARCH=arm64
 	$(Q)$(MAKE) --no-print-directory guest-base ARCH=riscv64
 	$(Q)tests/check.sh
+
+soak: deps-check
+	$(Q)$(MAKE) --no-print-directory all $(O)/kta-san
+	$(Q)tests/soak.sh
 
 bench: guests-all
 	$(Q)bench/boot.sh

@@ -2,7 +2,6 @@
 #include "base/kv.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -78,18 +77,4 @@ int kv_add(struct buf *b, const char *key, const char *value)
 	if (!*key || strpbrk(key, "=\n") || strchr(value, '\n'))
 		return -EINVAL;
 	return buf_printf(b, "%s=%s\n", key, value);
-}
-
-int kv_addf(struct buf *b, const char *key, const char *fmt, ...)
-{
-	cleanup_free char *v = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&v, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	return kv_add(b, key, v);
 }

@@ -27,6 +27,5 @@ int kv_read(const char *path, const char *key, char *out, size_t size);
 /* Append `key=value\n` to b; -EINVAL for a key or value with a newline
  * (it would forge another line) or a key with '='. */
 int kv_add(struct buf *b, const char *key, const char *value);
-int kv_addf(struct buf *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
