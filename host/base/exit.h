@@ -21,4 +21,13 @@ enum {
 	EXIT_GUEST_DIED = 203,
 };
 
+#include <stdbool.h>
+
+/* The one mapping from a negative errno to an exit code, for every
+ * command: 0 is EXIT_OK; -EINTR is the signal's (130, or 143 for
+ * SIGTERM); bad input (-EINVAL, -ENOEXEC, -ENOPKG, and -ENOENT when the
+ * caller's ENOENT means "what you named does not exist") is EXIT_USAGE;
+ * anything else EXIT_INFRA. */
+int exit_code_for(int err, bool enoent_is_input);
+
 #endif

@@ -5,6 +5,8 @@
 #include "base/arch.h"
 #include "cmd/cmd.h"
 #include "kernel/kernel.h"
+#include "base/exit.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "run/results.h"
 
@@ -81,7 +83,7 @@ static int parse(int argc, char **argv, struct kernel_opts *o)
 
 static int exit_code(int err)
 {
-	return err == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+	return exit_code_for(err, true);
 }
 
 static int do_fetch(const struct kernel_opts *o)

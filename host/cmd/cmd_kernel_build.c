@@ -6,6 +6,8 @@
 #include "cmd/cmd.h"
 #include "kbuild/kbuild.h"
 #include "kbuild/ksource.h"
+#include "base/exit.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "run/results.h"
 #include "toolchain/troot.h"
@@ -161,7 +163,7 @@ int cmd_kernel_build(int argc, char **argv)
 	if (toolchain && !strcmp(toolchain, "root")) {
 		err = troot_ensure(&(struct troot_opts){ .arches = &o.arch, .narches = 1 }, &root);
 		if (err)
-			return err == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+			return exit_code_for(err, false);
 		o.troot = &root;
 	}
 	err = kbuild_run(&o, &res);

@@ -5,6 +5,8 @@
  */
 #include "cmd/cmd.h"
 #include "kbuild/kbuild.h"
+#include "base/exit.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "kbuild/patches.h"
 #include "run/results.h"
@@ -156,6 +158,6 @@ int cmd_patches(int argc, char **argv)
 		print_table(tree, &s, o.dry_run);
 	patch_series_free(&s);
 	if (r < 0)
-		return r == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+		return exit_code_for(r, false);
 	return r ? EXIT_TEST_FAILED : EXIT_OK;
 }

@@ -9,6 +9,8 @@
 #include "kernel/kernel.h"
 #include "base/ktap.h"
 #include "guest/libs.h"
+#include "base/exit.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "run/matrix.h"
 #include "kernel/modules.h"
@@ -892,7 +894,7 @@ static int run_main(struct run_opts *o)
 	else
 		err = kernel_fetch(o->arch, o->kernel_version, o->flavour, &k);
 	if (err)
-		return err == -EINVAL || err == -ENOENT || err == -ENOEXEC ? EXIT_USAGE : EXIT_INFRA;
+		return exit_code_for(err, true);
 
 	if (o->artifacts) {
 		snprintf(artifacts, sizeof(artifacts), "%s", o->artifacts);
@@ -910,7 +912,7 @@ static int run_main(struct run_opts *o)
 	if (!err && o->image) {
 		err = image_overlay_create(&img, artifacts);
 		if (err) {
-			rc = err == -EBUSY ? EXIT_USAGE : EXIT_INFRA;
+			rc = err == -EBUSY ? EXIT_USAGE : exit_code_for(err, false);
 			goto out;
 		}
 	}
@@ -922,7 +924,7 @@ static int run_main(struct run_opts *o)
 			write_file_atomic(pp, plan.data, plan.len, 0644);
 	}
 	if (err) {
-		rc = err == -EINVAL || err == -ENOENT || err == -ENOEXEC ? EXIT_USAGE : EXIT_INFRA;
+		rc = exit_code_for(err, true);
 		goto out;
 	}
 	err = accel_decide(&(struct accel_request){ .mode = o->accel, .arch = o->arch,
@@ -930,7 +932,7 @@ static int run_main(struct run_opts *o)
 						    .initrd = initrd, .cache = cache },
 			   &res.accel_kvm, res.accel_reason, sizeof(res.accel_reason));
 	if (err) {
-		rc = err == -EINTR ? EXIT_INTERRUPTED : EXIT_USAGE;
+		rc = err == -EINTR ? exit_code_for(err, false) : EXIT_USAGE;
 		if (err == -EINTR)
 			pr_err("interrupted during the KVM probe: nothing cached");
 		goto out;

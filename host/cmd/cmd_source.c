@@ -5,6 +5,8 @@
  */
 #include "base/arch.h"
 #include "cmd/cmd.h"
+#include "base/exit.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "run/results.h"
 #include "kernel/source.h"
@@ -83,8 +85,8 @@ static int parse(int argc, char **argv, struct source_opts *o)
 static int exit_code(int err, int sig)
 {
 	if (err == -EINTR)
-		return sig == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-	return err == -EINVAL || err == SOURCE_ENOPKG ? EXIT_USAGE : EXIT_INFRA;
+		return interrupt_exit_code(sig);
+	return err == SOURCE_ENOPKG ? EXIT_USAGE : exit_code_for(err, false);
 }
 
 static int do_fetch(const struct source_opts *o)

@@ -178,15 +178,10 @@ int kbuild_exit_code(int err)
 		return EXIT_BOOT_FAILED;
 	case KBUILD_ECONFIG:
 	case KBUILD_ENOTESTS:
-	case -EINVAL:
-	case -ENOPKG:
-	case -ENOEXEC:
 		return EXIT_USAGE;
 	case -ENODATA:
 		return EXIT_TEST_FAILED;
-	case -EINTR:
-		return interrupt_exit_code(interrupt_signal());
 	default:
-		return EXIT_INFRA;
+		return exit_code_for(err, false);
 	}
 }
