@@ -198,7 +198,7 @@ int cmd_kernel_source(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *version = KBUILD_DEFAULT_SOURCE + strlen("debian:");
+	const char *version = &KBUILD_DEFAULT_SOURCE[strlen("debian:")];
 	struct ksource ks;
 	int c, err;
 
@@ -212,7 +212,7 @@ int cmd_kernel_source(int argc, char **argv)
 			printf("usage: kta kernel source [--version V]\n\n"
 			       "Fetches Debian's linux-source-V (default %s) into the cache if needed and prints\n"
 			       "the unpacked tree's directory. The tree is shared: do not modify it.\n",
-			       KBUILD_DEFAULT_SOURCE + strlen("debian:"));
+			       &KBUILD_DEFAULT_SOURCE[strlen("debian:")]);
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
