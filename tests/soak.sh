@@ -55,7 +55,7 @@ expect() { # expect FAULT -> "CODE REGEX"
 	esac
 }
 
-start_one() { # start_one ROUND I FAULT
+start_one() { # start_one ROUND I FAULT: in this shell (its child), named in $started
 	local name=r$1-$2-$3 args=()
 	case $3 in
 	garbage | badcrc | truncate | noend | dropline) args=(--fault "$3" --test "$T/pass" --test "$T/pass2" --test "$T/skip") ;;
@@ -67,7 +67,7 @@ start_one() { # start_one ROUND I FAULT
 	"$KTA" run --arch "$ARCH" --accel tcg --smp 1 --boot-timeout "$boot_timeout" \
 		--artifacts "$work/$name" "${args[@]}" >"$work/$name.out" 2>"$work/$name.err" &
 	echo $! >"$work/$name.pid"
-	echo "$name"
+	started=$name
 }
 
 # For the faults from outside: once test 2 (the hang) has begun.
@@ -91,7 +91,8 @@ for round in $(seq 1 "$ROUNDS"); do
 	names=() kinds=()
 	for i in $(seq 1 "$N"); do
 		f=${faults[$((RANDOM % ${#faults[@]}))]}
-		names+=("$(start_one "$round" "$i" "$f")")
+		start_one "$round" "$i" "$f"
+		names+=("$started")
 		kinds+=("$f")
 	done
 	for i in "${!names[@]}"; do
