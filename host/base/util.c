@@ -367,3 +367,17 @@ int kta_out_dir(const char *what, char *out, size_t n)
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	return (size_t)snprintf(out, n, "kta-out/%s-%s-%d", stamp, what, (int)getpid()) >= n ? -ENAMETOOLONG : 0;
 }
+
+int kta_self(char *out, size_t size)
+{
+	const char *env = getenv("KTA_SELF");
+	ssize_t n;
+
+	if (env && *env)
+		return pathf(out, size, "%s", env);
+	n = readlink("/proc/self/exe", out, size - 1);
+	if (n <= 0)
+		return pr_err("cannot find kta's own executable"), n < 0 ? -errno : -ENOENT;
+	out[n] = '\0';
+	return 0;
+}

@@ -103,6 +103,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int self_dir(char *out, size_t size);
 /* kta-out/<UTC time>-<what>-<pid>: where a command's outputs go by default. */
 int kta_out_dir(const char *what, char *out, size_t n);
+/* The kta that child runs start (validate's cells, bisect's steps, the
+ * matrix's arches): $KTA_SELF (a wrapper, or a test's fault injector)
+ * or this executable. */
+int kta_self(char *out, size_t size);
 /* A file kta ships beside its binary (<bindir>/../REL, then ./REL). */
 int kta_data_path(const char *rel, char *out, size_t size);
 

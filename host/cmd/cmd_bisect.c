@@ -317,15 +317,12 @@ int cmd_bisect(int argc, char **argv)
 	char self[PATH_MAX];
 	long io, in;
 	uint64_t t0 = monotonic_ms();
-	ssize_t len;
 	int opt, err = 0, rc;
 	bool run_verb = false;
 
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0)
-		return pr_err("cannot find kta's own executable"), EXIT_INFRA;
-	self[len] = '\0';
-	o.sel.kta = getenv("KTA_SELF") && *getenv("KTA_SELF") ? getenv("KTA_SELF") : self;
+	if (kta_self(self, sizeof(self)))
+		return EXIT_INFRA;
+	o.sel.kta = self;
 	optind = 1;
 	while (!err && (opt = getopt_long(argc, argv, "a:s:t:o:h", longopts, NULL)) != -1) {
 		switch (opt) {

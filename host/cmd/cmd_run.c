@@ -1038,12 +1038,10 @@ static int run_matrix(struct matrix_opts *m, int argc, char **argv)
 {
 	cleanup_free char **args = calloc((size_t)argc + 1, sizeof(*args));
 	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (!args || len <= 0)
+	if (!args || kta_self(self, sizeof(self)))
 		return EXIT_INFRA;
-	self[len] = '\0';
-	m->self = getenv("KTA_SELF") && *getenv("KTA_SELF") ? getenv("KTA_SELF") : self;
+	m->self = self;
 	for (int i = 1; i < argc;) {
 		int own = matrix_own_arg(argv, i, argc);
 

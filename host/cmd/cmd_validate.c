@@ -637,16 +637,13 @@ int cmd_validate(int argc, char **argv)
 	char self[PATH_MAX], outbuf[PATH_MAX], plan[17];
 	struct vcell *cells = NULL;
 	int opt, err = 0, rc;
-	ssize_t len;
 
 	started_ms = monotonic_ms();
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0)
-		return pr_err("cannot find kta's own executable"), EXIT_INFRA;
-	self[len] = '\0';
-	/* KTA_SELF: what the cells run instead (a wrapper, or a test's
-	 * fault injector); the plan's fingerprint does not depend on it. */
-	o.kta = getenv("KTA_SELF") && *getenv("KTA_SELF") ? getenv("KTA_SELF") : self;
+	/* The plan's fingerprint does not depend on which kta runs the
+	 * cells ($KTA_SELF). */
+	if (kta_self(self, sizeof(self)))
+		return EXIT_INFRA;
+	o.kta = self;
 	optind = 1;
 	while (!err && (opt = getopt_long(argc, argv, "p:a:s:t:n:j:o:h", longopts, NULL)) != -1) {
 		switch (opt) {
