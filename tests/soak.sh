@@ -37,8 +37,8 @@ boot_timeout=$((alone * scale * 4 / 1000 + 60))
 echo "# kta soak: $N guests at once on $cores cores, $ROUNDS rounds, seed $SEED, $KTA"
 echo "# a lone run: $alone ms; boot timeout $boot_timeout s (4x the lone run times $scale, + 60 s)"
 
-declare -A runs=() right=() wrong=()
-leftovers=0 corrupt=0 misjudged=()
+declare -A runs=() right=() wrong=() noboot=()
+leftovers=0 corrupt=0 misjudged=() noboots=()
 
 # What the fault must give: the exit code, and a line of the report.
 expect() { # expect FAULT -> "CODE REGEX"
@@ -108,6 +108,12 @@ for round in $(seq 1 "$ROUNDS"); do
 			python3 -m json.tool "$work/$name/results.json" >/dev/null 2>&1 &&
 			! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$work/$name.err"; then
 			right[$f]=$((${right[$f]:-0} + 1))
+		elif [ "$rc" = 125 ] && grep -q '^# run: kernel-failed-to-boot: .*kernel panic' "$work/$name.out"; then
+			# The kernel died before the agent, so before any fault
+			# could be injected: kta said so, which is right, but it
+			# is not the fault's outcome. Counted apart.
+			noboot[$f]=$((${noboot[$f]:-0} + 1))
+			noboots+=("$name: $(grep -o 'Kernel panic - not syncing: [^!.]*' "$work/$name.out" | head -1)")
 		else
 			wrong[$f]=$((${wrong[$f]:-0} + 1))
 			misjudged+=("$name: exit $rc (want $want, /$re/)")
@@ -130,15 +136,17 @@ done
 wall=$(($(now_ms) - t_start))
 
 echo
-printf '%-10s %6s %10s %10s\n' FAULT RUNS CLASSIFIED WRONG
-total=0 ok=0
+printf '%-10s %6s %10s %10s %10s\n' FAULT RUNS CLASSIFIED WRONG NO-BOOT
+total=0 ok=0 nb=0
 for f in "${faults[@]}"; do
 	[ -n "${runs[$f]:-}" ] || continue
-	printf '%-10s %6d %10d %10d\n' "$f" "${runs[$f]}" "${right[$f]:-0}" "${wrong[$f]:-0}"
-	total=$((total + runs[$f])) ok=$((ok + ${right[$f]:-0}))
+	printf '%-10s %6d %10d %10d %10d\n' "$f" "${runs[$f]}" "${right[$f]:-0}" "${wrong[$f]:-0}" "${noboot[$f]:-0}"
+	total=$((total + runs[$f])) ok=$((ok + ${right[$f]:-0})) nb=$((nb + ${noboot[$f]:-0}))
 done
-echo "# $total runs in $((wall / 1000)) s: $ok classified as injected, $((total - ok)) not;" \
+echo "# $total runs in $((wall / 1000)) s: $ok classified as injected, $((total - ok - nb)) wrongly;" \
+	"$nb kernels died before the agent (before any fault; reported as such, exit 125);" \
 	"$leftovers processes left behind; $corrupt cache entries corrupt"
-for m in "${misjudged[@]}"; do echo "#   $m"; done
+for m in "${misjudged[@]}"; do echo "#   wrong: $m"; done
+for m in "${noboots[@]}"; do echo "#   no boot: $m"; done
 echo "# artifacts: $work"
-[ "$ok" = "$total" ] && [ "$leftovers" = 0 ] && [ "$corrupt" = 0 ]
+[ $((ok + nb)) = "$total" ] && [ "$leftovers" = 0 ] && [ "$corrupt" = 0 ]
