@@ -38,7 +38,7 @@ goal_ms() { case "$1" in arm64) echo 2000 ;; *) echo "" ;; esac; }
 
 summary=()
 bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
-	local A=$1 w=$work/$1-$# img initrd accel cpu machine qemu console vser append
+	local A=$1 w=$work/$1-$# img initrd accel cpu machine qemu vser append
 	local kta_total=() kta_first=() bare=() t0 t1 kt kf bt goal verdict kargs=("${@:2}")
 	if [ ! -x "$O/$A/bench/poweroff" ] || [ ! -x "$O/$A/testdata/pass" ]; then
 		echo "bench: $A: no guest build; run make guests-all (or make all ARCH=$A)" >&2
@@ -62,13 +62,14 @@ bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
 	cp "$O/$A/bench/poweroff" "$w/init"
 	(cd "$w" && echo init | cpio -o -H newc --quiet >"$w/init.cpio")
 	cat "$initrd" "$w/init.cpio" >"$w/bare.cpio"
-	# The machine, CPU, console and virtio transport kta used: the arch's row.
+	# The machine, CPU and virtio transport kta used: the arch's row.
 	cpu=$(grep -o -- '-cpu [^ ]*' "$w/warm/qemu-cmdline.txt" | cut -d' ' -f2)
 	machine=$(grep -o -- ' -M [^ ]*' "$w/warm/qemu-cmdline.txt" | cut -d' ' -f3)
 	qemu=$(cut -d' ' -f1 "$w/warm/qemu-cmdline.txt")
-	console=$(grep -o 'console=[^ ]*' "$w/warm/qemu-cmdline.txt" | head -1)
 	vser=$(grep -o 'virtio-serial-[a-z]*' "$w/warm/qemu-cmdline.txt" | head -1)
-	append=$("$O/kta" arch show "$A" | sed -n 's/^console *console=[^ ]* *//p')
+	# The kernel's command line kta used, whole: the same kernel work.
+	append=$(python3 -c 'import shlex, sys; a = shlex.split(open(sys.argv[1]).read()); print(a[a.index("-append") + 1])' \
+		"$w/warm/qemu-cmdline.txt")
 	for i in $(seq 1 "$RUNS"); do
 		t0=$(now_ms)
 		"$O/kta" run --arch "$A" --kernel "$img" --accel "$accel" --smp 1 \
@@ -79,7 +80,7 @@ bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
 		t0=$(now_ms)
 		timeout 120 "$qemu" -nodefaults -no-user-config -nographic -no-reboot -nic none \
 			-M "$machine" -accel "$accel" -cpu "$cpu" -m 1024 -smp 1 -kernel "$img" \
-			-initrd "$w/bare.cpio" -append "$console panic=-1 loglevel=5 rdinit=/init $append" \
+			-initrd "$w/bare.cpio" -append "$append" \
 			-serial "file:$w/bare$i.log" -device "$vser,id=vser" \
 			-chardev null,id=res -device virtserialport,bus=vser.0,chardev=res,name=kta.results ||
 			echo "bench: $A: bare boot $i did not end by itself (exit $?); see $w/bare$i.log" >&2
