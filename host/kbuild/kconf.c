@@ -146,10 +146,29 @@ size_t kconfig_count(const char *config)
 
 /* Kconfig expressions: a recursive-descent evaluator over tristate values
  * (0 n, 1 m, 2 y). */
+/* Nesting of ( and ! the evaluator follows: real Kconfig goes a few levels
+ * deep; a tree with more (or a fuzzer's) gets n instead of a stack
+ * overflow (fuzz_kconf found one). */
+#define EV_MAX_DEPTH 64
+
 struct ev {
 	const char *p;
 	const char *config;
+	unsigned int depth;
+	bool too_deep;
 };
+
+/* Enter one level; false (and the rest of the expression given up) past
+ * EV_MAX_DEPTH. */
+static bool ev_enter(struct ev *e)
+{
+	if (e->too_deep || ++e->depth > EV_MAX_DEPTH) {
+		e->too_deep = true;
+		e->p += strlen(e->p);
+		return false;
+	}
+	return true;
+}
 
 static void ev_ws(struct ev *e)
 {
@@ -245,7 +264,10 @@ static int ev_primary(struct ev *e)
 		int v;
 
 		e->p++;
+		if (!ev_enter(e))
+			return 0;
 		v = ev_or(e);
+		e->depth--;
 		ev_ws(e);
 		if (*e->p == ')')
 			e->p++;
@@ -279,8 +301,14 @@ static int ev_not(struct ev *e)
 {
 	ev_ws(e);
 	if (*e->p == '!' && e->p[1] != '=') {
+		int v;
+
 		e->p++;
-		return 2 - ev_not(e);
+		if (!ev_enter(e))
+			return 0;
+		v = 2 - ev_not(e);
+		e->depth--;
+		return v;
 	}
 	return ev_primary(e);
 }
@@ -319,9 +347,12 @@ int kexpr_eval(const char *expr, const char *config)
 {
 	struct ev e = { .p = expr ? expr : "", .config = config };
 
+	int v;
+
 	if (!expr || !*expr)
 		return 2;
-	return ev_or(&e);
+	v = ev_or(&e);
+	return e.too_deep ? 0 : v;
 }
 
 const struct ksym *kindex_find(const struct kindex *ix, const char *name)

@@ -80,7 +80,8 @@ const struct ksym *kindex_find(const struct kindex *ix, const char *name);
 
 /* Evaluate a Kconfig expression against a .config text: 2 (y), 1 (m) or 0
  * (n). Unknown or unset symbols are n; comparisons (=, !=, <, >=, ...)
- * compare numbers numerically, else as strings. */
+ * compare numbers numerically, else as strings. Nested deeper than 64
+ * levels of ( and !: n. */
 int kexpr_eval(const char *expr, const char *config);
 
 /* Options the tree does not define at all: one line each in report;

@@ -72,6 +72,16 @@ static void test_expr(void)
 	CHECK_EQ_INT(kexpr_eval("A", config), 2, "y");
 	CHECK_EQ_INT(kexpr_eval("B", config), 1, "m");
 	CHECK_EQ_INT(kexpr_eval("C", config), 0, "unset is n");
+	{
+		/* fuzz_kconf's crash: nesting deep enough to overflow the
+		 * stack. Now n, whatever the depth. */
+		static char deep[200001];
+
+		memset(deep, '!', 100000);
+		memset(deep + 100000, '(', 100000);
+		CHECK_EQ_INT(kexpr_eval(deep, config), 0, "100000 ! and 100000 ( deep: n, no stack overflow");
+		CHECK_EQ_INT(kexpr_eval("!!!!(((A)))", config), 2, "a few levels still count");
+	}
 	CHECK_EQ_INT(kexpr_eval("A && B", config), 1, "and is min");
 	CHECK_EQ_INT(kexpr_eval("C || B", config), 1, "or is max");
 	CHECK_EQ_INT(kexpr_eval("!C && (A || D)", config), 2, "not, parentheses");
