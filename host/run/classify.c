@@ -24,7 +24,7 @@ void san_append(struct test_result *t, const char *file, const char *data, size_
 /* The last line starting with prefix; returns its start or NULL. */
 static const char *last_line(const struct buf *b, const char *prefix)
 {
-	const char *found = NULL, *p = b->data, *end = b->data + b->len;
+	const char *found = NULL, *p = b->data, *end = b->data ? b->data + b->len : NULL;
 	size_t n = strlen(prefix);
 
 	while (p && p < end) {
@@ -53,7 +53,7 @@ static void parse_rate(struct test_result *t)
 /* The section of t->san for a file named <tool>.<pid>, or NULL. */
 static const char *san_section(const struct test_result *t, long pid, const char **end)
 {
-	const char *p = t->san.data, *e = t->san.data + t->san.len;
+	const char *p = t->san.data, *e = t->san.data ? t->san.data + t->san.len : NULL;
 
 	while (p && p < e) {
 		const char *h = memmem(p, (size_t)(e - p), "=== sanitizer log ", 18), *nl, *dot;
@@ -248,7 +248,9 @@ static void judge_expect(struct test_result *t)
 
 void classify_test(struct test_result *t)
 {
-	const char *e = t->san.data + t->san.len;
+	/* No logs: no data pointer, and NULL + 0 is undefined (fuzz_classify
+	 * under clang's UBSan). */
+	const char *e = t->san.data ? t->san.data + t->san.len : NULL;
 
 	/* Always from the facts: asking twice, or once more after the splats
 	 * are attributed, gives the same answer from the same facts. */
