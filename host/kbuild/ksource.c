@@ -11,6 +11,7 @@
 #include "base/arch.h"
 #include "base/dirlock.h"
 #include "kbuild/ksource.h"
+#include "base/centry.h"
 #include "base/interrupt.h"
 #include "base/log.h"
 #include "base/pathf.h"
@@ -247,10 +248,9 @@ static int unpack(const struct apt *apt, const char *sdir, const char *package, 
 	if (interrupt_signal())
 		return -EINTR;
 	/* The one step that publishes the tree. */
-	if (rename(unpacked, dst) < 0) {
-		err = -errno;
-		return pr_err("cannot move `%s` to `%s`: %s", unpacked, dst, strerror(-err)), err;
-	}
+	err = centry_replace(sdir, unpacked, dst);
+	if (err)
+		return err;
 	err = entry_load(dst, out);
 	if (!err)
 		out->cached = false;
@@ -307,6 +307,7 @@ int ksource_fetch(const char *want, struct ksource *out)
 		return pr_err("cannot create the kta cache's sources directory: %s", strerror(-err)), err;
 	if (!cached_best(sdir, package, want, out)) {
 		pr_info("using cached %s %s from %s", out->package, out->version, out->dir);
+		centry_hold(out->dir);
 		return 0;
 	}
 	lock.dir = sdir;
@@ -315,8 +316,11 @@ int ksource_fetch(const char *want, struct ksource *out)
 		return interrupt_signal() ? -EINTR : err;
 	err = fetch_locked(&lock, root, sdir, package, want, out);
 	dirlock_release(&lock);
-	if (!err)
+	if (!err) {
+		/* Builds snapshot it: a refresh by another kta leaves it. */
+		centry_hold(out->dir);
 		pr_info("fetched %s %s in %.1f s into %s", out->package, out->version,
 			(double)(monotonic_ms() - t0) / 1000, out->dir);
+	}
 	return err;
 }

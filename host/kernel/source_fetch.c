@@ -10,6 +10,7 @@
 #include "apt/apt.h"
 #include "base/kv.h"
 #include "base/dirlock.h"
+#include "base/centry.h"
 #include "base/interrupt.h"
 #include "base/log.h"
 #include "base/spawn.h"
@@ -401,11 +402,8 @@ static int unpack(const struct sfetch *f, const char *pkg, const char *version, 
 	if (err)
 		return err;
 	/* The one step that publishes the entry. */
-	if (rename(src, dst) < 0) {
-		err = -errno;
-		return pr_err("cannot move `%s` to `%s`: %s", src, dst, strerror(-err)), err;
-	}
-	return entry_load(f, pkg, version, e);
+	err = centry_replace(f->sdir, src, dst);
+	return err ?: entry_load(f, pkg, version, e);
 }
 
 static int fetch_locked(struct sfetch *f, const char *name, const char *want, struct source_entry *out)
