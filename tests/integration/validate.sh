@@ -150,9 +150,22 @@ fi
 exec "$PWD/$KTA" "\$@"
 EOF
 chmod +x "$work/flaky-boot"
-export KTA_SELF=$work/flaky-boot
-kta boot validate --patches "$SERIES" --kernel-version 7.3 --test "$O/x86_64/testdata/pass" --runs 2 --out "$work/boot"
-unset KTA_SELF
+boot_scenario() {
+	rm -rf "$work/boot" "$work/boot-0" "$work/boots"
+	KTA_SELF=$work/flaky-boot kta boot validate --patches "$SERIES" --kernel-version 7.3 \
+		--test "$O/x86_64/testdata/pass" --runs 2 --out "$work/boot"
+}
+boot_scenario
+# Cell 0's second boot is a real one, and the real kernel can die on it
+# too (the flake the retry is for): then the scenario shows nothing about
+# the retry. Run it again, once, saying so; an injected failure on the
+# retry (the stand-in or the retry broken) is no reason to.
+if grep -q '"status": "boot-failed"' "$work/boot/cell-0/result.json" 2>/dev/null &&
+	! grep -q '"reason": "[^"]*injected' "$work/boot/cell-0/result.json"; then
+	echo "# boot: the real kernel died on cell 0's second boot too:"
+	tail -12 "$work/boot/cell-0/run.log" | sed 's/^/#   /'
+	boot_scenario
+fi
 check "boot retry: exit 2 (one side not run)" rc_is boot 2
 check "boot retry: the cell whose first boot failed ran" has "$work/boot.out" '^pass +x86_64 +0/2 .* not run'
 check "boot retry: the report says which cell was booted twice, and why" \
