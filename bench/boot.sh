@@ -53,7 +53,7 @@ plain_args() { # plain_args ARCH
 
 summary=()
 bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
-	local A=$1 w=$work/$1-$# img initrd accel cpu machine qemu vser append
+	local A=$1 w=$work/$1-$# img initrd accel cpu machine qemu vser append kboot
 	local kta_total=() kta_first=() bare=() plain=() t0 t1 kt kf bt pt gp v1 v2 kind=debian kargs=("${@:2}")
 	local pm pc pcon
 	if [ ! -x "$O/$A/bench/poweroff" ] || [ ! -x "$O/$A/testdata/pass" ]; then
@@ -91,9 +91,12 @@ bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
 	machine=$(grep -o -- ' -M [^ ]*' "$w/warm/qemu-cmdline.txt" | cut -d' ' -f3)
 	qemu=$(cut -d' ' -f1 "$w/warm/qemu-cmdline.txt")
 	vser=$(grep -o 'virtio-serial-[a-z]*' "$w/warm/qemu-cmdline.txt" | head -1)
-	# The kernel's command line kta used, whole: the same kernel work.
-	append=$(python3 -c 'import shlex, sys; a = shlex.split(open(sys.argv[1]).read()); print(a[a.index("-append") + 1])' \
-		"$w/warm/qemu-cmdline.txt")
+	# The kernel's command line kta used, whole, and what it gave -kernel
+	# (a PVH vmlinux on x86_64): the same kernel work.
+	arg() { python3 -c 'import shlex, sys; a = shlex.split(open(sys.argv[1]).read()); print(a[a.index(sys.argv[2]) + 1])' \
+		"$w/warm/qemu-cmdline.txt" "$1"; }
+	append=$(arg -append)
+	kboot=$(arg -kernel)
 	for i in $(seq 1 "$RUNS"); do
 		t0=$(now_ms)
 		"$O/kta" run --arch "$A" --kernel "$img" --accel "$accel" --smp 1 \
@@ -103,7 +106,7 @@ bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
 		kta_first+=("$(sed -n 's/.*"first_result": \([0-9]*\).*/\1/p' "$w/run$i/results.json")")
 		t0=$(now_ms)
 		timeout 120 "$qemu" -nodefaults -no-user-config -nographic -no-reboot -nic none \
-			-M "$machine" -accel "$accel" -cpu "$cpu" -m 1024 -smp 1 -kernel "$img" \
+			-M "$machine" -accel "$accel" -cpu "$cpu" -m 1024 -smp 1 -kernel "$kboot" \
 			-initrd "$w/bare.cpio" -append "$append" \
 			-serial "file:$w/bare$i.log" -device "$vser,id=vser" \
 			-chardev null,id=res -device virtserialport,bus=vser.0,chardev=res,name=kta.results ||

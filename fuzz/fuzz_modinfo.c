@@ -1,7 +1,10 @@
-/* Fuzz target: the .ko ELF reader (modinfo_get, elf_machine) and the kernel
- * image header probe. Both read files kta did not build: every offset in
- * them is attacker-controlled. */
+/* Fuzz target: the .ko ELF reader (modinfo_get, elf_machine), the kernel
+ * image header probe, a bzImage's payload bounds and a vmlinux's PVH note.
+ * All read files kta did not build: every offset in them is
+ * attacker-controlled. */
 #include "kernel/kimage.h"
+#include "kernel/kpayload.h"
+#include "kernel/kpvh.h"
 #include "base/log.h" /* kimage.c's file-level probes log */
 #include "kernel/modinfo.h"
 
@@ -38,6 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strlen(version) >= sizeof(version))
 		abort();
 	kimage_probe_buf(copy, size, version, 1);
+	{
+		size_t off, len;
+		uint32_t entry;
+
+		if (!kpayload_locate(copy, size, &off, &len) && (off > size || len > size - off))
+			abort();
+		kpvh_entry(copy, size, &entry);
+	}
 	free(copy);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #define KTA_ARCH_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum image_format {
@@ -28,6 +29,11 @@ struct arch_profile {
 	const char *cpu_kvm;
 	const char *console;       /* console= device, on QEMU's first -serial */
 	const char *append;        /* kernel arguments this arch needs, or NULL */
+	/* QEMU's -kernel on this machine boots an ELF vmlinux by its PVH
+	 * note (kernel/kpvh.h): no firmware setup, no decompression. */
+	bool pvh;
+	/* More kernel arguments for a one-vCPU guest, or NULL. */
+	const char *append_one_cpu;
 	const char *virtio_suffix; /* transport: "pci", "ccw", "device" (MMIO) */
 	unsigned int memory_mb;
 	/* How the guest ends the run: the agent always calls reboot(2), and

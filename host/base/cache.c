@@ -17,6 +17,8 @@ static const struct cache_kind kinds[] = {
 	{ "builds", "built kernels (vmlinuz, config, BTF, test modules)", "KTA_BUILDS_CACHE_GB", 4 },
 	/* Archives, not directories; trimmed after each write (initramfs.c). */
 	{ "initramfs", "guest roots (cpio archives)", "KTA_INITRAMFS_CACHE_GB", 1 },
+	/* Files too, trimmed after each write (kernel/kpvh.c); 60 MB each. */
+	{ "vmlinux", "x86_64 kernels uncompressed for a PVH boot", "KTA_VMLINUX_CACHE_GB", 2 },
 	{ "kernels", "Debian kernels (vmlinuz, config, modules the guest needs)", NULL, 0 },
 	{ "sources", "Debian source packages (linux-source, libbpf)", NULL, 0 },
 	{ "toolchains", "toolchain roots the selftests build in (mmdebstrap)", NULL, 0 },

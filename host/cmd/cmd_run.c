@@ -7,6 +7,7 @@
 #include "guest/image.h"
 #include "guest/initramfs.h"
 #include "kernel/kernel.h"
+#include "kernel/kpvh.h"
 #include "base/ktap.h"
 #include "guest/libs.h"
 #include "base/exit.h"
@@ -52,6 +53,7 @@ struct run_opts {
 	const char *accel;
 	unsigned int smp;
 	unsigned int memory_mb;
+	const char *boot;       /* --boot auto|pvh|image */
 	const char *fault;
 	const char *append;
 	const char *agent;
@@ -103,6 +105,10 @@ static void usage(FILE *f)
 		"  --accel auto|kvm|tcg  accelerator (default auto: probe KVM, else TCG)\n"
 		"  --smp N, --memory MB  guest CPUs (default 2) and memory\n"
 		"  --cpu MODEL           QEMU's -cpu instead of the arch's (`kta arch show`)\n"
+		"  --boot auto|pvh|image x86_64: pvh boots the vmlinux inside the bzImage directly\n"
+		"                        (no firmware setup or decompression; needs CONFIG_PVH),\n"
+		"                        image the bzImage as given (to test its own boot code);\n"
+		"                        auto (default): pvh where the kernel can, else image\n"
 		"  --json FILE, --junit FILE   machine-readable results\n"
 		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
 		"  --append ARGS         extra kernel command-line arguments\n"
@@ -244,6 +250,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "image", required_argument, NULL, 1015 },
 		{ "keep-overlay", no_argument, NULL, 1016 },
 		{ "pull", required_argument, NULL, 1017 },
+		{ "boot", required_argument, NULL, 1018 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -341,6 +348,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->accel = optarg;
 			break;
 		case 's': err = cmd_parse_uint("--smp", optarg, &o->smp); break;
+		case 1018:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "pvh") && strcmp(optarg, "image")) {
+				pr_err("--boot: want auto, pvh or image, not `%s`", optarg);
+				err = -EINVAL;
+			}
+			o->boot = optarg;
+			break;
 		case 'm': err = cmd_parse_uint("--memory", optarg, &o->memory_mb); break;
 		case 'f': o->fault = optarg; break;
 		case 'p': o->append = optarg; break;
@@ -385,12 +399,45 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		pr_err("--image runs one architecture's tests: not with an --arch list or --selftests");
 		err = -EINVAL;
 	}
+	if (!err && o->boot && !strcmp(o->boot, "pvh") && !o->arch_list && o->arch && !o->arch->pvh) {
+		pr_err("--boot pvh: QEMU boots no PVH vmlinux on %s", o->arch->name);
+		err = -EINVAL;
+	}
 	if (!err && o->fault && strcmp(o->fault, "garbage") && strcmp(o->fault, "badcrc") &&
 	    strcmp(o->fault, "truncate") && strcmp(o->fault, "noend") && strcmp(o->fault, "dropline")) {
 		pr_err("--fault: unknown mode `%s` (garbage, badcrc, truncate, noend, dropline)", o->fault);
 		err = -EINVAL;
 	}
 	return err;
+}
+
+/* What -kernel gets: the PVH vmlinux (kernel/kpvh.h) where --boot, the
+ * machine and the kernel allow, else the image itself; *how says which. */
+static int boot_image(const struct run_opts *o, const struct kernel *k, char *out, size_t n, const char **how)
+{
+	bool want = o->boot && !strcmp(o->boot, "pvh");
+	int err = 0;
+
+	*how = "image";
+	if (!(o->boot && !strcmp(o->boot, "image")) && o->arch->pvh) {
+		err = kpvh_image(k->image, k->sha256, out, n);
+		if (!err) {
+			*how = "pvh";
+			return 0;
+		}
+		if (err != -ENOENT)
+			pr_warn("cannot extract %s's vmlinux for a PVH boot (%s): booting the image", k->image,
+				strerror(-err));
+	}
+	if (want) {
+		if (!o->arch->pvh)
+			pr_err("--boot pvh: QEMU boots no PVH vmlinux on %s", o->arch->name);
+		else
+			pr_err("--boot pvh: %s has no PVH entry (a kernel built without CONFIG_PVH)", k->image);
+		return -EINVAL;
+	}
+	snprintf(out, n, "%s", k->image);
+	return 0;
 }
 
 static int default_artifacts(const struct run_opts *o, char *out, size_t n)
@@ -533,6 +580,15 @@ static bool disk_module(const struct arch_profile *arch, const char *path)
 	module_name_normalise(base_name(path), name, sizeof(name));
 	for (size_t i = 0; arch->disk_modules && arch->disk_modules[i]; i++)
 		if (!strcmp(name, arch->disk_modules[i]))
+			return true;
+	return false;
+}
+
+/* Does the guest load any of the kernel's own (signed) modules? */
+static bool loads_modules(const struct arch_profile *arch, const struct kernel *k, bool disks)
+{
+	for (size_t i = 0; i < k->nr_modules; i++)
+		if (disks || !disk_module(arch, k->modules[i]))
 			return true;
 	return false;
 }
@@ -825,7 +881,8 @@ static int run_main(struct run_opts *o)
 	struct kernel k = { 0 };
 	struct run_result res = { 0 };
 	cleanup_buf struct buf plan = { 0 };
-	char cache[PATH_MAX], initrd[PATH_MAX], artifacts[PATH_MAX];
+	char cache[PATH_MAX], initrd[PATH_MAX], artifacts[PATH_MAX], boot[PATH_MAX];
+	const char *boot_how = "image";
 	struct report_meta meta;
 	struct vm_config cfg;
 	struct st_run st = { 0 };
@@ -895,6 +952,10 @@ static int run_main(struct run_opts *o)
 		err = kernel_fetch(o->arch, o->kernel_version, o->flavour, &k);
 	if (err)
 		return exit_code_for(err, true);
+	if (boot_image(o, &k, boot, sizeof(boot), &boot_how)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 
 	if (o->artifacts) {
 		snprintf(artifacts, sizeof(artifacts), "%s", o->artifacts);
@@ -928,7 +989,7 @@ static int run_main(struct run_opts *o)
 		goto out;
 	}
 	err = accel_decide(&(struct accel_request){ .mode = o->accel, .arch = o->arch,
-						    .kernel = k.image, .kernel_sha256 = k.sha256,
+						    .kernel = boot, .kernel_sha256 = k.sha256,
 						    .initrd = initrd, .cache = cache },
 			   &res.accel_kvm, res.accel_reason, sizeof(res.accel_reason));
 	if (err) {
@@ -937,8 +998,9 @@ static int run_main(struct run_opts *o)
 			pr_err("interrupted during the KVM probe: nothing cached");
 		goto out;
 	}
-	pr_info("booting %s (%s) on %s with %u test%s, %s", k.version, k.source,
-		o->arch->name, res.ntests, res.ntests == 1 ? "" : "s", res.accel_reason);
+	pr_info("booting %s (%s%s) on %s with %u test%s, %s", k.version, k.source,
+		strcmp(boot_how, "pvh") ? "" : ", PVH", o->arch->name, res.ntests, res.ntests == 1 ? "" : "s",
+		res.accel_reason);
 
 	append = xasprintf("%s%s%s%s%s%s", o->fault ? "kta.fault=" : "", o->fault ? o->fault : "",
 			   o->fault && o->stress_append[0] ? " " : "", o->stress_append,
@@ -946,8 +1008,11 @@ static int run_main(struct run_opts *o)
 	for (unsigned int i = 0; i < res.ntests; i++)
 		total_timeout += res.tests[i].timeout_s + 5;
 	cfg = (struct vm_config){
-		.arch = o->arch, .kernel = k.image, .initrd = initrd, .kvm = res.accel_kvm,
+		.arch = o->arch, .kernel = boot, .initrd = initrd, .kvm = res.accel_kvm,
 		.append_extra = append, .memory_mb = memory_mb, .smp = o->smp, .disks = st.disks, .cpu = o->cpu,
+		/* Signed modules are Debian's (the kernel entry's, an
+		 * image's) and the selftests' keyring tests. */
+		.no_certs = !loads_modules(o->arch, &k, o->image || st.disks[0]) && !o->image && !o->st.select,
 		.root_overlay = img.overlay[0] ? img.overlay : NULL,
 		.boot_timeout_s = o->boot_timeout_s, .test_grace_s = 30,
 		.run_timeout_s = o->run_timeout_s
@@ -988,7 +1053,7 @@ static int run_main(struct run_opts *o)
 	meta = (struct report_meta){
 		.image = o->image ? &img : NULL, .image_pull_s = pull_s,
 		.arch = o->arch->name, .kernel_image = k.image, .kernel_version = k.version,
-		.kernel_sha256 = k.sha256, .kernel_source = k.source, .artifacts = artifacts,
+		.kernel_sha256 = k.sha256, .kernel_source = k.source, .boot = boot_how, .artifacts = artifacts,
 		.verbose = o->verbose, .stress = o->stress, .smp = o->smp, .memory_mb = memory_mb,
 	};
 	report_ktap(stdout, &res, &meta);

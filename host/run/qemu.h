@@ -15,6 +15,9 @@ struct qemu_opts {
 	const char *kernel;
 	const char *initrd;
 	const char *append_extra; /* more kernel arguments, or NULL */
+	/* No module the guest loads is signed by the kernel's key: skip
+	 * loading its built-in certificates (kernel/kernel.h). */
+	bool no_certs;
 	unsigned int memory_mb;   /* 0: the profile's */
 	unsigned int smp;         /* 0: 1 */
 	const char *console_path; /* base of the console FIFO pair (.in/.out) */

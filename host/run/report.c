@@ -355,9 +355,10 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 	jset(root, "stress", jstr(m->stress), &err);
 	jset(root, "smp", json_integer(m->smp), &err);
 	jset(root, "memory_mb", json_integer(m->memory_mb), &err);
-	jset(root, "kernel", json_pack("{s:o, s:o, s:o, s:o, s:o}", "image", jstr(m->kernel_image),
+	jset(root, "kernel", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "image", jstr(m->kernel_image),
 				       "version", jstr(m->kernel_version), "sha256", jstr(m->kernel_sha256),
-				       "source", jstr(m->kernel_source), "guest_uname", jstr(r->guest_kernel)),
+				       "source", jstr(m->kernel_source), "guest_uname", jstr(r->guest_kernel),
+				       "boot", jstr(m->boot)),
 	     &err);
 	if (m->image)
 		jset(root, "image", json_image(m, &err), &err);

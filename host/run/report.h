@@ -17,6 +17,7 @@ struct report_meta {
 	const char *kernel_version;
 	const char *kernel_sha256;
 	const char *kernel_source;
+	const char *boot;         /* "pvh" (kernel/kpvh.h) or "image": what -kernel was */
 	const char *artifacts;
 	bool verbose;             /* show passing tests' output too */
 	const char *stress;       /* --stress, as given, or NULL */

@@ -16,6 +16,7 @@ struct vm_config {
 	const char *initrd;
 	bool kvm;
 	const char *append_extra;
+	bool no_certs;               /* qemu.h */
 	unsigned int memory_mb;
 	unsigned int smp;
 	unsigned int boot_timeout_s; /* until the agent's hello */

@@ -5,11 +5,10 @@
  * header, and section offsets that add up inside the image.
  */
 #include "base/log.h"
+#include "kernel/kpayload.h"
 #include "selftests/selftests.h"
-#include "base/spawn.h"
 #include "base/util.h"
 
-#include <fcntl.h>
 #include <string.h>
 
 struct btf_hdr {
@@ -64,53 +63,6 @@ int st_btf_find(const void *buf, size_t len, size_t *off, size_t *size)
 	return best ? 0 : -ENOENT;
 }
 
-/* scan: looked for anywhere in an image (lzma's and bzip2's magic are too
- * short or too common in code to try each hit). */
-static const struct {
-	const unsigned char magic[6];
-	size_t n;
-	const char *tool;
-	bool scan;
-} comp[] = {
-	{ { 0x28, 0xb5, 0x2f, 0xfd }, 4, "zstd", true },    { { 0x1f, 0x8b, 0x08 }, 3, "gzip", true },
-	{ { 0xfd, '7', 'z', 'X', 'Z', 0 }, 6, "xz", true }, { { 0x02, 0x21, 0x4c, 0x18 }, 4, "lz4", true },
-	{ { 0x5d, 0x00, 0x00 }, 3, "lzma", false },         { { 'B', 'Z', 'h' }, 3, "bzip2", false },
-};
-
-/* len bytes at p, which start with the magic of comp[c], decompressed by
- * its tool into out. */
-static int decompress(const unsigned char *p, size_t len, size_t c, struct buf *out)
-{
-	char tmpl[] = "/tmp/kta-payload-XXXXXX";
-	int fd = mkstemp(tmpl), err;
-
-	if (fd < 0)
-		return -errno;
-	err = write(fd, p, len) == (ssize_t)len ? 0 : -EIO;
-	close(fd);
-	if (!err) {
-		/* stderr apart: the tools complain about trailing bytes (what
-		 * follows the compressed data in an image) after writing all. */
-		char *argv[] = { "sh", "-c", "\"$0\" -dc \"$1\" 2>/dev/null", (char *)comp[c].tool, tmpl, NULL };
-		int fd_out;
-		pid_t pid;
-
-		err = spawn_start(argv, &(struct spawn_opts){ 0 }, &pid, &fd_out);
-		if (!err) {
-			char b[65536];
-			ssize_t n;
-
-			while ((n = read(fd_out, b, sizeof(b))) > 0 || (n < 0 && errno == EINTR))
-				if (n > 0 && buf_append(out, b, (size_t)n))
-					err = -ENOMEM;
-			close(fd_out);
-			spawn_wait(pid);
-		}
-	}
-	unlink(tmpl);
-	return err ?: out->len ? 0 : -ENOEXEC;
-}
-
 /* The BTF of an image's bytes: as they are (arm64's Image), or inside the
  * compressed vmlinux: a bzImage's payload, which its header locates, or
  * (s390's image and others) the first stretch a decompressor accepts. */
@@ -121,32 +73,20 @@ static int find_in(const struct buf *img, struct buf *btf)
 
 	if (!st_btf_find(img->data, img->len, &off, &size))
 		return buf_append(btf, img->data + off, size);
-	if (img->len >= 0x250 && !memcmp(p + 0x202, "HdrS", 4)) {
-		uint32_t setup = (p[0x1f1] ? p[0x1f1] : 4) + 1, poff = rd32(p + 0x248, false), plen = rd32(p + 0x24c, false);
+	if (!kpayload_locate(img->data, img->len, &off, &size)) {
+		cleanup_buf struct buf data = { 0 };
 
-		if ((uint64_t)setup * 512 + poff + plen > img->len)
-			return -ENOEXEC;
-		for (size_t c = 0; c < ARRAY_SIZE(comp); c++) {
-			cleanup_buf struct buf data = { 0 };
-			const unsigned char *q = p + (size_t)setup * 512 + poff;
-
-			if (plen >= comp[c].n && !memcmp(q, comp[c].magic, comp[c].n) && !decompress(q, plen, c, &data) &&
-			    !st_btf_find(data.data, data.len, &off, &size))
-				return buf_append(btf, data.data + off, size);
-		}
+		if (!kpayload_bzimage(img->data, img->len, &data) && !st_btf_find(data.data, data.len, &off, &size))
+			return buf_append(btf, data.data + off, size);
 		return -ENOENT;
 	}
 	for (size_t i = 0; i + 8 < img->len; i++) {
-		for (size_t c = 0; c < ARRAY_SIZE(comp); c++) {
-			cleanup_buf struct buf data = { 0 };
+		cleanup_buf struct buf data = { 0 };
 
-			if (!comp[c].scan || memcmp(p + i, comp[c].magic, comp[c].n))
-				continue;
-			/* Only what holds a kernel's BTF ends the search. */
-			if (!decompress(p + i, img->len - i, c, &data) && data.len > (1u << 20) &&
-			    !st_btf_find(data.data, data.len, &off, &size))
-				return buf_append(btf, data.data + off, size);
-		}
+		/* Only what holds a kernel's BTF ends the search. */
+		if (!kpayload_decompress(p + i, img->len - i, true, &data) && data.len > (1u << 20) &&
+		    !st_btf_find(data.data, data.len, &off, &size))
+			return buf_append(btf, data.data + off, size);
 	}
 	return -ENOENT;
 }

@@ -61,6 +61,9 @@ case_all_pass() {
 		test -s "$work/pass.art/console.log" -a -s "$work/pass.art/qemu-cmdline.txt" \
 		-a -s "$work/pass.art/tests/004-pass.log" -a -s "$work/pass.art/kernel.txt"
 	check "all pass: kernel sha256 recorded" has "$work/pass.art/kernel.txt" '^sha256=[0-9a-f]{64}$'
+	check "all pass: Debian's kernel boots by PVH (results.json)" has "$work/pass.json" '"boot": "pvh"'
+	check "all pass: -kernel is the vmlinux kta extracted" \
+		has "$work/pass.art/qemu-cmdline.txt" ' -kernel [^ ]*/vmlinux/[0-9a-f]{64}\.elf '
 	check "all pass: no sanitizer report from kta" no_sanitizer_report pass
 }
 
@@ -162,6 +165,33 @@ case_sigint() {
 	check "SIGINT twice: reported" has "$work/sig2.out" '^# run: interrupted'
 }
 
+# The default (PVH, one vCPU: no ACPI) is what the cases above ran; here
+# the bzImage as given, and PVH with ACPI for two vCPUs, each through a
+# hang, a panic and a corrupted channel.
+case_boot_paths() {
+	kta_run img --boot image --timeout 5 --test "$T/pass" --test "$T/hang" --test "$T/panic" --test "$T/pass2"
+	check "--boot image: exit 1" rc_is img 1
+	check "--boot image: -kernel is the image" has "$work/img.art/qemu-cmdline.txt" ' -kernel [^ ]*/vmlinuz '
+	check "--boot image: results.json says so" has "$work/img.art/results.json" '"boot": "image"'
+	check "--boot image: hang timed out" has "$work/img.out" '^not ok 2 hang # TIMEOUT'
+	check "--boot image: panic attributed" has "$work/img.out" '^not ok 3 panic # PANIC kernel panic'
+	check "--boot image: later test not run" has "$work/img.out" '^not ok 4 pass2 # ERROR not run'
+	kta_run imgfault --boot image --fault badcrc --test "$T/pass" --test "$T/skip"
+	check "--boot image: channel fault: exit 202" rc_is imgfault 202
+	kta_run smp2 --smp 2 --timeout 5 --test /usr/bin/nproc --test "$T/hang" --test "$T/panic"
+	check "PVH, 2 vCPUs: exit 1" rc_is smp2 1
+	check "PVH, 2 vCPUs: ACPI kept" lacks "$work/smp2.art/qemu-cmdline.txt" 'acpi=off'
+	check "PVH, 2 vCPUs: the guest has both" has "$work/smp2.art/tests/001-nproc.log" '^2$'
+	check "PVH, 2 vCPUs: hang timed out" has "$work/smp2.out" '^not ok 2 hang # TIMEOUT'
+	check "PVH, 2 vCPUs: panic attributed" has "$work/smp2.out" '^not ok 3 panic # PANIC kernel panic'
+	kta_run smp2fault --smp 2 --fault truncate --test "$T/pass" --test "$T/skip"
+	check "PVH, 2 vCPUs: channel fault: exit 202" rc_is smp2fault 202
+	kta_run one --test /usr/bin/nproc
+	check "PVH, 1 vCPU: acpi=off, no certificates" \
+		has "$work/one.art/qemu-cmdline.txt" 'acpi=off initcall_blacklist=load_system_certificate_list'
+	check "PVH, 1 vCPU: one CPU" has "$work/one.art/tests/001-nproc.log" '^1$'
+}
+
 case_boot_failure() {
 	kta_run noboot --append "rdinit=/does-not-exist" --boot-timeout 60 --test "$T/pass"
 	check "kernel cannot boot: exit 125 (bisect skip)" rc_is noboot 125
@@ -197,6 +227,8 @@ wrongarch|128|built for ELF machine 183, not for x86_64|--test $work/arm64-prog
 nolib|128|library .libkta_missing.so. needed by .*not found|--test $work/needs-missing-lib
 notexec|128|is not executable|--test $work/not-exec
 badversion|128|Debian has no 5.4 kernel for amd64|--kernel-version 5.4 --test $T/pass
+badboot|128|--boot: want auto, pvh or image|--boot bios --test $T/pass
+pvharm64|128|--boot pvh: QEMU boots no PVH vmlinux on arm64|--arch arm64 --boot pvh --test $G/../arm64/testdata/pass
 EOF
 }
 
@@ -389,7 +421,7 @@ case_matrix() {
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_failure dynamic asan sockmap kvm_probe debian_61 arm64 requires matrix)
+[ ${#cases[@]} -gt 0 ] || cases=(bad_input all_pass mixed panic faults qemu_killed sigint boot_paths boot_failure dynamic asan sockmap kvm_probe debian_61 arm64 requires matrix)
 for c in "${cases[@]}"; do
 	echo "# case $c"
 	"case_$c"

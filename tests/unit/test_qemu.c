@@ -62,10 +62,33 @@ int main(void)
 	CHECK(has_pair(v, "-device", "virtserialport,bus=vser.0,chardev=res,name=kta.results"),
 	      "results port by name");
 	CHECK(has_pair(v, "-chardev", "pipe,id=res,path=/tmp/r/results"), "results FIFO");
+	CHECK(!strstr(after(v, "-append"), "acpi=off"), "two vCPUs: ACPI kept (it finds the second)");
+	CHECK(!strstr(after(v, "-append"), "initcall_blacklist"), "certificates loaded unless told");
 	joined = strv_shell_join(v);
 	CHECK(joined && strstr(joined, "-append 'console=ttyS0 "), "shell-quoted join");
 	free(joined);
 	strv_free(v);
+
+	o.smp = 1;
+	o.no_certs = true;
+	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "one vCPU, no certificates: builds");
+	CHECK(strstr(after(v, "-append"), " acpi=off"), "one vCPU on x86_64: acpi=off");
+	CHECK(strstr(after(v, "-append"), " initcall_blacklist=load_system_certificate_list"),
+	      "no signed module loaded: no certificates");
+	{
+		const char *ap = after(v, "-append"), *e = strstr(ap, "kta.fault=garbage");
+
+		CHECK(e && !strcmp(e, "kta.fault=garbage") && strstr(ap, "acpi=off") < e,
+		      "the caller's arguments last (--append acpi=force wins)");
+	}
+	strv_free(v);
+	o.arch = arch_lookup("arm64");
+	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "arm64, one vCPU: builds");
+	CHECK(!strstr(after(v, "-append"), "acpi="), "arm64: no acpi=off (the row has none)");
+	strv_free(v);
+	o.arch = a;
+	o.smp = 2;
+	o.no_certs = false;
 
 	o.sandbox = true;
 	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "builds with the sandbox");
