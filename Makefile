@@ -59,6 +59,13 @@ GUEST_CC := $(CROSS_COMPILE)gcc
 GUEST_NATIVE := $(if $(CROSS_COMPILE),,1)
 GUEST_SYSROOT_STAMP := $(O)/$(ARCH)/sysroot.dir
 GUEST_SYSROOT = $(if $(GUEST_NATIVE),,$(shell cat $(GUEST_SYSROOT_STAMP) 2>/dev/null))
+# The ASAN suite's compiler: the cross gcc, or where the arch's row says
+# why (asan_clang), clang-19 with LLVM's runtime for the guest arch (the
+# sysroot's libclang-rt-19-dev) through a resource directory of the
+# host's clang headers and those libraries.
+CLANG_RESOURCE := $(O)/$(ARCH)/clang-resource
+ASAN_CC := $(if $(KTA_ASAN_CLANG_$(ARCH)),clang-19 --target=$(KTA_MULTIARCH_$(ARCH)) -resource-dir $(CLANG_RESOURCE),$(GUEST_CC))
+ASAN_CC_DEPS := $(if $(KTA_ASAN_CLANG_$(ARCH)),$(CLANG_RESOURCE)/lib/linux)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wformat=2 -Wno-format-truncation -Wswitch-default -Wundef
@@ -155,6 +162,15 @@ $(GUEST_SYSROOT_STAMP): | $(KTA)
 	$(if $(Q),@echo "  SYSROOT $(ARCH)")
 	$(Q)dir=$$($(KTA) arch sysroot $(ARCH)) && test -d "$$dir" && \
 		printf '%s\n' "$$dir" > $@.tmp && mv $@.tmp $@
+
+# `kta arch sysroot` again: a sysroot fetched before the row asked for
+# the runtime is stale, and refetched.
+$(CLANG_RESOURCE)/lib/linux: | $(KTA)
+	@mkdir -p $(CLANG_RESOURCE)/lib
+	$(if $(Q),@echo "  CLANG-RT $(ARCH)")
+	$(Q)dir=$$($(KTA) arch sysroot $(ARCH)) && rt=$$dir/usr/lib/llvm-19/lib/clang/19/lib/linux && \
+		test -d "$$rt" && ln -sfn "$$(clang-19 -print-resource-dir)/include" $(CLANG_RESOURCE)/include && \
+		ln -sfn "$$rt" $@
 
 $(O)/kta-san: $(O)/host-san/main.o $(HOST_SAN_OBJS)
 	$(if $(Q),@echo "  LD-SAN  $@")
@@ -255,6 +271,7 @@ soak: deps-check
 
 bench: guests-all
 	$(Q)bench/boot.sh
+	$(Q)bench/asan.sh
 	$(Q)bench/sockmap.sh
 
 # What --image costs against a run without it (docs/image.md).

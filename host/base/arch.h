@@ -46,6 +46,10 @@ struct arch_profile {
 	const char *deb_image;
 	/* Why the ASAN suite cannot run here, or NULL when it can. */
 	const char *asan_unsupported;
+	/* Why the ASAN suite is built with clang-19 and LLVM's runtime
+	 * (the sysroot's libclang-rt-19-dev, linked statically) instead of
+	 * the cross gcc and its libasan, or NULL: gcc. */
+	const char *asan_clang;
 	/* BPF: the kernel's name for __TARGET_ARCH_<x> and the byte order of
 	 * BPF objects ("el" or "eb"). */
 	const char *bpf_arch;

@@ -75,6 +75,10 @@ static bool child_setup(const struct spawn_opts *o, pid_t parent, int pipe_w)
 		dup2(devnull, 1);
 		dup2(pipe_w >= 0 ? pipe_w : devnull, 2);
 		break;
+	case SPAWN_STDOUT:
+		dup2(pipe_w >= 0 ? pipe_w : devnull, 1);
+		dup2(devnull, 2);
+		break;
 	case SPAWN_INHERIT:
 		break;
 	case SPAWN_CAPTURE:

@@ -19,6 +19,7 @@ enum spawn_output {
 	SPAWN_CAPTURE = 0,  /* stdout and stderr merged into a pipe (spawn_run: into out) */
 	SPAWN_TO_FD,        /* stdout and stderr merged into out_fd */
 	SPAWN_STDERR,       /* stdout to /dev/null, stderr into the pipe (QEMU's complaints) */
+	SPAWN_STDOUT,       /* stdout into the pipe, stderr to /dev/null (an answer read line by line) */
 	SPAWN_INHERIT,      /* kta's own stdout and stderr, by choice (validate's cells) */
 };
 

@@ -46,7 +46,8 @@ static void show(const struct arch_profile *a)
 	       arch_is_native(a) == 1 ? ", native here" : "");
 	printf("packages       %s; cross: %s\n", a->qemu_package, a->cross_packages);
 	printf("bpf            __TARGET_ARCH_%s, bpf%s\n", a->bpf_arch, a->bpf_endian);
-	printf("asan           %s\n", a->asan_unsupported ? a->asan_unsupported : "yes");
+	printf("asan           %s%s%s\n", a->asan_unsupported ? a->asan_unsupported : "yes",
+	       a->asan_clang ? ", built with clang-19 and LLVM's runtime: " : "", a->asan_clang ? a->asan_clang : "");
 	printf("selftests      config.%s, DENYLIST.%s; userspace built with %s%s%s\n", a->selftests_arch,
 	       a->selftests_arch, a->selftests_llvm ? "clang" : "gcc", a->selftests_llvm ? ": " : "",
 	       a->selftests_llvm ? a->selftests_llvm : "");
@@ -97,6 +98,7 @@ static void make_vars(void)
 		printf("KTA_BPF_ARCH_%s := %s\n", a->name, a->bpf_arch);
 		printf("KTA_BPF_ENDIAN_%s := %s\n", a->name, a->bpf_endian);
 		printf("KTA_ASAN_UNSUPPORTED_%s := %s\n", a->name, a->asan_unsupported ? a->asan_unsupported : "");
+		printf("KTA_ASAN_CLANG_%s := %s\n", a->name, a->asan_clang ? "1" : "");
 	}
 }
 

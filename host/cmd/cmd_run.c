@@ -17,6 +17,7 @@
 #include "kernel/modules.h"
 #include "run/plan.h"
 #include "run/report.h"
+#include "run/symbolize.h"
 #include "selftests/run_selftests.h"
 #include "guest/suite.h"
 #include "toolchain/sysroot.h"
@@ -476,6 +477,24 @@ static const char *base_name(const char *p)
 	const char *b = strrchr(p, '/');
 
 	return b ? b + 1 : p;
+}
+
+/* The host file behind a test program's path in the guest (the names
+ * build_initramfs gives them), for symbolizing its sanitizer reports. */
+static const char *test_host_path(const char *guest, void *ctx)
+{
+	const struct run_opts *o = ctx;
+	static const char dir[] = "/kta/tests/";
+	char name[256];
+
+	if (strncmp(guest, dir, sizeof(dir) - 1))
+		return NULL;
+	for (unsigned int i = 0; i < o->ntests; i++) {
+		ktap_sanitize_name(base_name(o->specs[i].path), name, sizeof(name));
+		if (!strcmp(name, guest + sizeof(dir) - 1))
+			return o->specs[i].path;
+	}
+	return NULL;
 }
 
 /* Why this arch cannot run the test (its profile says so), or NULL. */
@@ -1036,6 +1055,8 @@ static int run_main(struct run_opts *o)
 		pr_err("cannot run the guest: %s", strerror(-err));
 		goto out;
 	}
+	for (unsigned int i = 0; i < res.ntests; i++)
+		san_symbolize(&res.tests[i].san, test_host_path, (void *)o);
 	if (res.status == RUN_BOOT_FAILED) {
 		kernel_note_boot(&k, false, res.status_msg);
 		if (k.image_only)

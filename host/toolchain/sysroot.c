@@ -27,22 +27,28 @@ static const char *const packages[] = {
  * bookworm's, where the architecture is in bookworm. */
 #define SYSROOT_RELEASE "bookworm"
 
+/* The ASAN suite's runtime where clang builds it (arch.h's asan_clang):
+ * matches the host's clang-19. */
+#define CLANG_RT_PACKAGE "libclang-rt-19-dev"
+
 /* What the entry holds, as sysroot.info says it. */
-static int packages_value(struct buf *b)
+static int packages_value(const struct arch_profile *arch, struct buf *b)
 {
 	for (size_t i = 0; packages[i]; i++)
 		buf_printf(b, "%s%s", i ? " " : "", packages[i]);
+	if (arch->asan_clang)
+		buf_printf(b, " %s", CLANG_RT_PACKAGE);
 	return b->data ? 0 : -ENOMEM;
 }
 
-static int info_matches(const char *dir)
+static int info_matches(const struct arch_profile *arch, const char *dir)
 {
 	cleanup_free char *path = path_join(dir, "sysroot.info");
 	cleanup_buf struct buf want = { 0 };
 	char have[512];
 	int err;
 
-	if (!path || packages_value(&want))
+	if (!path || packages_value(arch, &want))
 		return -ENOMEM;
 	err = kv_read(path, "packages", have, sizeof(have));
 	if (err)
@@ -79,13 +85,13 @@ static bool has_release(const struct apt *apt, const char *release)
 	return found;
 }
 
-static int write_info(const char *entry, const char *release)
+static int write_info(const struct arch_profile *arch, const char *entry, const char *release)
 {
 	cleanup_buf struct buf b = { 0 };
 	cleanup_free char *path = path_join(entry, "sysroot.info");
 
 	cleanup_buf struct buf pkgs = { 0 };
-	int err = packages_value(&pkgs);
+	int err = packages_value(arch, &pkgs);
 
 	err = err ?: kv_add(&b, "packages", pkgs.data);
 	/* apt's choice when no release is preferred: the newest. */
@@ -100,14 +106,21 @@ static int write_info(const char *entry, const char *release)
 static int unpack(const struct arch_profile *arch, struct apt *apt, struct centry *e)
 {
 	cleanup_free char *debs = path_join(e->tmp, ".debs");
+	const char *list[ARRAY_SIZE(packages) + 1];
 	int err = debs ? mkdir_p(debs, 0755) : -ENOMEM;
+	size_t n = 0;
 
-	pr_info("fetching %s's busybox-static, libelf-dev, zlib1g-dev and libzstd-dev from Debian",
-		arch->deb_arch);
-	err = err ?: apt_download_unpack(apt, packages, debs, e->tmp);
+	for (size_t i = 0; packages[i]; i++)
+		list[n++] = packages[i];
+	if (arch->asan_clang)
+		list[n++] = CLANG_RT_PACKAGE;
+	list[n] = NULL;
+	pr_info("fetching %s's busybox-static, libelf-dev, zlib1g-dev%s libzstd-dev%s from Debian",
+		arch->deb_arch, arch->asan_clang ? "," : " and", arch->asan_clang ? " and " CLANG_RT_PACKAGE : "");
+	err = err ?: apt_download_unpack(apt, list, debs, e->tmp);
 	if (debs)
 		rm_rf(debs);
-	err = err ?: write_info(e->tmp, apt->release);
+	err = err ?: write_info(arch, e->tmp, apt->release);
 	return err;
 }
 
@@ -124,10 +137,10 @@ int sysroot_fetch(const struct arch_profile *arch, struct sysroot *out)
 	err = err ?: centry_init(&e, top, arch->deb_arch);
 	if (err)
 		return pr_err("cannot create the sysroot cache: %s", strerror(-err)), err;
-	if (!info_matches(e.dir) && !fill(e.dir, out))
+	if (!info_matches(arch, e.dir) && !fill(e.dir, out))
 		return centry_hold(e.dir), 0;
 	err = centry_begin(&e);
-	if (!err && !info_matches(e.dir) && !fill(e.dir, out))
+	if (!err && !info_matches(arch, e.dir) && !fill(e.dir, out))
 		return centry_hold(e.dir), 0;
 	apt_err = apt_init(&apt, root, arch->deb_arch);
 	err = err ?: apt_ensure_lists(&apt, apt_err, DAY_S, &e.lock, &updated);

@@ -352,6 +352,12 @@ case_arm64() {
 	check "arm64: bpffs _exit() passes" has "$work/arm64.out" '^ok 7 bpffs__exit$'
 	check "arm64: the LeakSanitizer report came back" \
 		has "$work/arm64.art/tests/004-token_exit.sanitizer.log" 'LeakSanitizer: detected memory leaks'
+	# Built with clang and LLVM's runtime (arch.c's asan_clang), which
+	# cannot symbolize in the guest: kta names the frames on the host.
+	check "arm64: the ASAN programs carry LLVM's runtime, not libasan" \
+		bash -c "! aarch64-linux-gnu-readelf -d '$A/asan/asan_token' | grep -q libasan"
+	check "arm64: the leak's frames are named on the host" \
+		has "$work/arm64.art/tests/004-token_exit.sanitizer.log" '#[0-9]+ 0x[0-9a-f]+ in kta_child_leak .*asan_child\.h:[0-9]+'
 	check "arm64: sockmap UDP loop 0 failures" \
 		has "$work/arm64.out" "^# sockmap_udp_loop: failure rate 0/${SOCKMAP_ITERATIONS_ARM64:-200} "
 	check "arm64: 13 tests, 11 pass, 2 xfail" \
