@@ -187,8 +187,8 @@ case_boot_paths() {
 	kta_run smp2fault --smp 2 --fault truncate --test "$T/pass" --test "$T/skip"
 	check "PVH, 2 vCPUs: channel fault: exit 202" rc_is smp2fault 202
 	kta_run one --test /usr/bin/nproc
-	check "PVH, 1 vCPU: acpi=off, no certificates" \
-		has "$work/one.art/qemu-cmdline.txt" 'acpi=off initcall_blacklist=load_system_certificate_list'
+	check "PVH, 1 vCPU: acpi=off nolapic_timer, no certificates" \
+		has "$work/one.art/qemu-cmdline.txt" 'acpi=off nolapic_timer initcall_blacklist=load_system_certificate_list'
 	check "PVH, 1 vCPU: one CPU" has "$work/one.art/tests/001-nproc.log" '^1$'
 }
 
