@@ -430,11 +430,9 @@ static int boot_image(const struct run_opts *o, const struct kernel *k, char *ou
 			pr_warn("cannot extract %s's vmlinux for a PVH boot (%s): booting the image", k->image,
 				strerror(-err));
 	}
+	/* An arch without PVH was refused with the options. */
 	if (want) {
-		if (!o->arch->pvh)
-			pr_err("--boot pvh: QEMU boots no PVH vmlinux on %s", o->arch->name);
-		else
-			pr_err("--boot pvh: %s has no PVH entry (a kernel built without CONFIG_PVH)", k->image);
+		pr_err("--boot pvh: %s has no PVH entry (a kernel built without CONFIG_PVH)", k->image);
 		return -EINVAL;
 	}
 	snprintf(out, n, "%s", k->image);
@@ -479,19 +477,29 @@ static const char *base_name(const char *p)
 	return b ? b + 1 : p;
 }
 
-/* The host file behind a test program's path in the guest (the names
- * build_initramfs gives them), for symbolizing its sanitizer reports. */
+/* Where a test program is in the guest: /kta/tests/ and its file name,
+ * made safe for the plan and KTAP. */
+#define GUEST_TESTS_DIR "/kta/tests/"
+static void test_guest_path(const char *host, char *out, size_t n)
+{
+	char name[128];
+
+	ktap_sanitize_name(base_name(host), name, sizeof(name));
+	snprintf(out, n, GUEST_TESTS_DIR "%s", name);
+}
+
+/* The host file behind a test program's path in the guest, for
+ * symbolizing its sanitizer reports. */
 static const char *test_host_path(const char *guest, void *ctx)
 {
 	const struct run_opts *o = ctx;
-	static const char dir[] = "/kta/tests/";
-	char name[256];
+	char path[PATH_MAX];
 
-	if (strncmp(guest, dir, sizeof(dir) - 1))
+	if (strncmp(guest, GUEST_TESTS_DIR, sizeof(GUEST_TESTS_DIR) - 1))
 		return NULL;
 	for (unsigned int i = 0; i < o->ntests; i++) {
-		ktap_sanitize_name(base_name(o->specs[i].path), name, sizeof(name));
-		if (!strcmp(name, guest + sizeof(dir) - 1))
+		test_guest_path(o->specs[i].path, path, sizeof(path));
+		if (!strcmp(path, guest))
 			return o->specs[i].path;
 	}
 	return NULL;
@@ -568,17 +576,17 @@ static int build_plan(const struct run_opts *o, const struct kernel *k, struct r
 				return err;
 			continue;
 		}
-		ktap_sanitize_name(base_name(sp->path), bin, sizeof(bin));
 		/* In the image's root, /kta is the initramfs's, bound in. */
 		if (img && (err = planw_topt(plan, PLAN_TOPT_ROOT, IMAGE_GUEST_ROOT)))
 			return err;
 		{
-			cleanup_free char *path = xasprintf("/kta/tests/%s", bin);
+			char path[PATH_MAX];
 			const char *args[SPEC_MAX_ARGS];
 
+			test_guest_path(sp->path, path, sizeof(path));
 			for (unsigned int j = 0; j < sp->nargs && j < SPEC_MAX_ARGS; j++)
 				args[j] = sp->args[j];
-			err = path ? planw_test(plan, t->timeout_s, t->name, path, args, sp->nargs) : -ENOMEM;
+			err = planw_test(plan, t->timeout_s, t->name, path, args, sp->nargs);
 			if (err)
 				return pr_err("test `%s`: its name, path or arguments cannot go in the plan "
 					      "(a space, a newline, more than %d arguments)", t->name, PLAN_MAX_ARGS - 4), err;
@@ -681,9 +689,12 @@ static int build_initramfs(const struct run_opts *o, const struct kernel *k, con
 		}
 		if (seen || err)
 			continue;
-		ktap_sanitize_name(base_name(path), name, sizeof(name));
-		dest = xasprintf("/kta/tests/%s", name);
-		err = dest ? initramfs_add_file(&fs, dest, path, 0755) : -ENOMEM;
+		{
+			char gpath[PATH_MAX];
+
+			test_guest_path(path, gpath, sizeof(gpath));
+			err = initramfs_add_file(&fs, gpath, path, 0755);
+		}
 		/* In an image, a dynamic test uses the image's libraries. */
 		if (!o->image)
 			err = err ?: libs_add(&fs, &libs, o->arch, path);
@@ -1031,7 +1042,7 @@ static int run_main(struct run_opts *o)
 		.append_extra = append, .memory_mb = memory_mb, .smp = o->smp, .disks = st.disks, .cpu = o->cpu,
 		/* Signed modules are Debian's (the kernel entry's, an
 		 * image's) and the selftests' keyring tests. */
-		.no_certs = !loads_modules(o->arch, &k, o->image || st.disks[0]) && !o->image && !o->st.select,
+		.no_certs = !o->image && !o->st.select && !loads_modules(o->arch, &k, st.disks[0]),
 		.root_overlay = img.overlay[0] ? img.overlay : NULL,
 		.boot_timeout_s = o->boot_timeout_s, .test_grace_s = 30,
 		.run_timeout_s = o->run_timeout_s

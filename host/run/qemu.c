@@ -151,9 +151,9 @@ int qemu_build_argv(const struct qemu_opts *o, char ***argv)
 	/* cryptomgr.notests: the crypto API's self-tests run at boot and
 	 * the kernel waits for them before init: a quarter to a third of a
 	 * Debian kernel's boot under TCG (docs/boot.md), for nothing a test
-	 * of kta's looks at. --append cryptomgr.notests=0 runs them. */
-	/* The certificates (174 ms of Debian's x86_64 boot) only verify
-	 * signed modules: 0.93-0.96 of the run where none is loaded. */
+	 * of kta's looks at. --append cryptomgr.notests=0 runs them. The
+	 * certificates (174 ms of Debian's x86_64 boot) only verify signed
+	 * modules: skipped where none is loaded (0.93-0.96 of the run). */
 	ADD(&s, "-append");
 	ADD(&s, "console=%s panic=-1 loglevel=5 printk.devkmsg=on rdinit=/init cryptomgr.notests%s%s%s%s%s%s%s",
 	    a->console, a->append ? " " : "", a->append ? a->append : "",

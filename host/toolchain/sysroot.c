@@ -31,13 +31,26 @@ static const char *const packages[] = {
  * matches the host's clang-19. */
 #define CLANG_RT_PACKAGE "libclang-rt-19-dev"
 
+/* The arch's packages, NULL-terminated, into list (room for all). */
+static void package_list(const struct arch_profile *arch, const char **list)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; packages[i]; i++)
+		list[n++] = packages[i];
+	if (arch->asan_clang)
+		list[n++] = CLANG_RT_PACKAGE;
+	list[n] = NULL;
+}
+
 /* What the entry holds, as sysroot.info says it. */
 static int packages_value(const struct arch_profile *arch, struct buf *b)
 {
-	for (size_t i = 0; packages[i]; i++)
-		buf_printf(b, "%s%s", i ? " " : "", packages[i]);
-	if (arch->asan_clang)
-		buf_printf(b, " %s", CLANG_RT_PACKAGE);
+	const char *list[ARRAY_SIZE(packages) + 1];
+
+	package_list(arch, list);
+	for (size_t i = 0; list[i]; i++)
+		buf_printf(b, "%s%s", i ? " " : "", list[i]);
 	return b->data ? 0 : -ENOMEM;
 }
 
@@ -108,13 +121,8 @@ static int unpack(const struct arch_profile *arch, struct apt *apt, struct centr
 	cleanup_free char *debs = path_join(e->tmp, ".debs");
 	const char *list[ARRAY_SIZE(packages) + 1];
 	int err = debs ? mkdir_p(debs, 0755) : -ENOMEM;
-	size_t n = 0;
 
-	for (size_t i = 0; packages[i]; i++)
-		list[n++] = packages[i];
-	if (arch->asan_clang)
-		list[n++] = CLANG_RT_PACKAGE;
-	list[n] = NULL;
+	package_list(arch, list);
 	pr_info("fetching %s's busybox-static, libelf-dev, zlib1g-dev%s libzstd-dev%s from Debian",
 		arch->deb_arch, arch->asan_clang ? "," : " and", arch->asan_clang ? " and " CLANG_RT_PACKAGE : "");
 	err = err ?: apt_download_unpack(apt, list, debs, e->tmp);
