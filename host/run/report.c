@@ -306,6 +306,9 @@ static json_t *json_test(const struct test_result *t, int *err)
 	jset(o, "suite", jstr(t->suite), err);
 	jset(o, "outcome", jstr(outcome_name(t->outcome)), err);
 	jset(o, "reason", jstr(t->reason), err);
+	/* Whether the agent started it: a run that stopped early leaves
+	 * tests that never ran, which are no evidence either way. */
+	jset(o, "started", json_boolean(t->begun), err);
 	jset(o, "exit_code", json_integer(t->exit_code), err);
 	jset(o, "signal", json_integer(t->signal), err);
 	jset(o, "duration_ms", json_integer(t->duration_ms), err);

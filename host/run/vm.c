@@ -362,6 +362,9 @@ static void add_splat(struct session *s, enum splat_kind kind, const char *line,
 	struct splat_event *e;
 	void *p;
 
+	/* The serial console ends lines with CR LF. */
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
 	/* A WARN storm: the first MAX_SPLATS are kept, the rest counted (a
 	 * panic is always noted, it decides the run). */
 	if (res->nsplats >= MAX_SPLATS) {
