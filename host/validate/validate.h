@@ -84,6 +84,13 @@ struct vresult {
 	char status[16];         /* ran | not-run | boot-failed | interrupted | infra */
 	char reason[512];        /* not-run, infra: why */
 	char retried[512];       /* the first boot failed and was retried: how */
+	/* A run that ended before its last test (the kernel panicked, the
+	 * guest stopped answering): its status and message, how many of
+	 * its test entries (a test's run each) were planned and started,
+	 * and whether the kernel died in one of them. */
+	char stopped[512];
+	unsigned int planned, started;
+	bool died;
 	unsigned long long wall_ms, build_ms, boot_ms;
 	char kernel[256], kernel_sha256[65], tree_series[160], qemu[128];
 	char tree[256];          /* --tree DIR, --source debian:V, or the default */
@@ -117,7 +124,9 @@ void vresult_free(struct vresult *r);
 /* The pure part of reading: text to a result (fuzzed). */
 int vresult_parse(const char *text, size_t len, struct vresult *r, char *err, size_t errsz);
 
-/* Merged counts: a row per arch x test. */
+/* Merged counts: a row per arch x test, and where a kernel died during a
+ * run, a row per arch for that: runs started, runs the kernel died in. */
+#define VALIDATE_KERNEL_ROW "(kernel panic/hang)"
 struct vrow {
 	char arch[16];
 	char test[192];
@@ -137,6 +146,7 @@ struct vmerged {
 	char problems[4096];     /* each missing, duplicated, foreign result named */
 	char notes[4096];        /* per arch x side: why it did not run */
 	char retried[4096];      /* cells whose first boot failed */
+	char stopped[4096];      /* cells whose run ended early, and why */
 };
 
 /* Combine results (any order); a missing or duplicated cell is named in

@@ -272,9 +272,15 @@ static void read_tests_id(const char *art, bool selftests, struct vresult *r)
 }
 
 /* The kernel that ran, and when the guest's agent came up. */
-static int read_identity(const char *path, struct vresult *r)
+/* The kernel the run booted, and whether the run went to its end: a
+ * kernel that panics or stops answering in the third of ten runs leaves
+ * seven counted and the rest never started, which the counts alone would
+ * hide (and a series that makes the kernel die must show). */
+static int read_run(const char *path, struct vresult *r)
 {
-	json_t *root = load_json(path), *k;
+	json_t *root = load_json(path), *k, *t;
+	const char *status;
+	size_t i;
 
 	if (!root)
 		return -EINVAL;
@@ -284,6 +290,16 @@ static int read_identity(const char *path, struct vresult *r)
 		 json_string_value(json_object_get(k, "sha256")) ?: "");
 	r->boot_ms = (unsigned long long)json_integer_value(
 		json_object_get(json_object_get(root, "times_ms"), "agent_hello"));
+	json_array_foreach(json_object_get(root, "tests"), i, t) {
+		r->planned++;
+		r->started += json_is_true(json_object_get(t, "started"));
+	}
+	status = json_string_value(json_object_get(root, "status")) ?: "";
+	if (strcmp(status, "complete")) {
+		snprintf(r->stopped, sizeof(r->stopped), "%s: %s", status,
+			 json_string_value(json_object_get(root, "status_message")) ?: "");
+		r->died = !strcmp(status, "kernel-panic") || !strcmp(status, "guest-hung");
+	}
 	json_decref(root);
 	return 0;
 }
@@ -473,7 +489,7 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 	if (rc == EXIT_OK || rc == EXIT_TEST_FAILED) {
 		snprintf(r->status, sizeof(r->status), "ran");
 		err = o->kind == 'S' ? read_selftests(st, r) : read_suites(json, r);
-		err = err ?: read_identity(json, r);
+		err = err ?: read_run(json, r);
 		read_tests_id(art, o->kind == 'S', r);
 		if (err) {
 			snprintf(r->status, sizeof(r->status), "infra");

@@ -83,6 +83,10 @@ void validate_print_table(FILE *f, const struct vmerged *m, const struct verdict
 		fprintf(f, "# not run:\n%s", m->notes);
 	if (m->retried[0])
 		fprintf(f, "# booted twice (the first boot never reached the agent, so no test had started):\n%s", m->retried);
+	if (m->stopped[0])
+		fprintf(f, "# stopped early (the counts above hold the runs that finished; what never started is no "
+			   "evidence):\n%s",
+			m->stopped);
 	if (m->problems[0])
 		fprintf(f, "# results:\n%s", m->problems);
 }
@@ -111,16 +115,22 @@ int validate_write_json(const char *path, const struct vmerged *m, const struct 
 	}
 	for (int i = 0; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-			cells, json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-					 "index", r[i].index, "arch", r[i].arch, "side", vside_name(r[i].side), "shard",
-					 r[i].shard, "runs", r[i].runs, "round", r[i].round, "status", r[i].status,
-					 "reason", r[i].reason, "exit_code", r[i].exit_code, "wall_ms",
-					 (json_int_t)r[i].wall_ms, "build_ms", (json_int_t)r[i].build_ms, "boot_ms",
-					 (json_int_t)r[i].boot_ms, "kernel", r[i].kernel, "kernel_sha256",
-					 r[i].kernel_sha256, "series", r[i].tree_series, "qemu", r[i].qemu, "tree",
-					 r[i].tree, "tests_id", r[i].tests_id, "machine", r[i].machine));
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = json_pack(
+			"{s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			"index", r[i].index, "arch", r[i].arch, "side", vside_name(r[i].side), "shard", r[i].shard, "runs",
+			r[i].runs, "round", r[i].round, "status", r[i].status, "reason", r[i].reason, "exit_code",
+			r[i].exit_code, "wall_ms", (json_int_t)r[i].wall_ms, "build_ms", (json_int_t)r[i].build_ms,
+			"boot_ms", (json_int_t)r[i].boot_ms, "kernel", r[i].kernel, "kernel_sha256", r[i].kernel_sha256,
+			"series", r[i].tree_series, "qemu", r[i].qemu, "tree", r[i].tree, "tests_id", r[i].tests_id,
+			"machine", r[i].machine);
+
+		if (c && json_object_update_new(c, json_pack("{s:s, s:i, s:i, s:b}", "stopped", r[i].stopped,
+							       "planned", r[i].planned, "started", r[i].started,
+							       "kernel_died", r[i].died)))
+			c = (json_decref(c), NULL);
+		json_array_append_new(cells, c);
+	}
 	for (size_t i = 0; i < m->nrows; i++) {
 		const struct vrow *x = &m->rows[i];
 
@@ -145,6 +155,7 @@ int validate_write_json(const char *path, const struct vmerged *m, const struct 
 	json_object_set_new(root, "problems", json_string(m->problems));
 	json_object_set_new(root, "not_run", json_string(m->notes));
 	json_object_set_new(root, "boot_retried", json_string(m->retried));
+	json_object_set_new(root, "stopped_early", json_string(m->stopped));
 	err = validate_json_write(path, root, JSON_INDENT(1));
 	json_decref(root);
 	return err;

@@ -41,6 +41,10 @@ int vresult_write(const char *path, const struct vresult *r)
 	json_object_set_new(root, "reason", json_string(r->reason));
 	if (r->retried[0])
 		json_object_set_new(root, "boot_retried", json_string(r->retried));
+	json_object_set_new(root, "stopped", json_string(r->stopped));
+	json_object_set_new(root, "planned", json_integer(r->planned));
+	json_object_set_new(root, "started", json_integer(r->started));
+	json_object_set_new(root, "kernel_died", json_boolean(r->died));
 	json_object_set_new(root, "wall_ms", json_integer((json_int_t)r->wall_ms));
 	json_object_set_new(root, "build_ms", json_integer((json_int_t)r->build_ms));
 	json_object_set_new(root, "boot_ms", json_integer((json_int_t)r->boot_ms));
@@ -103,7 +107,7 @@ int vresult_parse(const char *text, size_t len, struct vresult *r, char *err, si
 {
 	json_error_t jerr;
 	json_t *root, *tests, *t;
-	unsigned long long v[9];
+	unsigned long long v[11] = { 0 };
 	char side[16];
 	size_t i;
 	int e = 0;
@@ -150,8 +154,14 @@ int vresult_parse(const char *text, size_t len, struct vresult *r, char *err, si
 	    get_str(root, "tree", r->tree, sizeof(r->tree), false) ||
 	    get_str(root, "tests_id", r->tests_id, sizeof(r->tests_id), false) ||
 	    get_str(root, "machine", r->machine, sizeof(r->machine), false) ||
-	    get_str(root, "boot_retried", r->retried, sizeof(r->retried), false))
-		FAIL("reason/kernel/series/qemu/tree/tests_id/machine/boot_retried: strings");
+	    get_str(root, "boot_retried", r->retried, sizeof(r->retried), false) ||
+	    get_str(root, "stopped", r->stopped, sizeof(r->stopped), false))
+		FAIL("reason/kernel/series/qemu/tree/tests_id/machine/boot_retried/stopped: strings");
+	/* Absent from an older kta's result: nothing known stopped it. */
+	if ((json_object_get(root, "planned") && get_uint(root, "planned", 1u << 30, &v[9])) ||
+	    (json_object_get(root, "started") && get_uint(root, "started", v[9], &v[10])) ||
+	    (json_object_get(root, "kernel_died") && !json_is_boolean(json_object_get(root, "kernel_died"))))
+		FAIL("planned/started: started <= planned; kernel_died: a boolean");
 	r->ncells = (unsigned int)v[1];
 	r->index = (unsigned int)v[2];
 	r->side = strcmp(side, "before") ? VSIDE_AFTER : VSIDE_BEFORE;
@@ -161,6 +171,9 @@ int vresult_parse(const char *text, size_t len, struct vresult *r, char *err, si
 	r->wall_ms = v[6];
 	r->build_ms = v[7];
 	r->boot_ms = v[8];
+	r->planned = (unsigned int)v[9];
+	r->started = (unsigned int)v[10];
+	r->died = json_is_true(json_object_get(root, "kernel_died"));
 	r->exit_code = (int)json_integer_value(json_object_get(root, "exit_code"));
 	tests = json_object_get(root, "tests");
 	if (!json_is_array(tests) || json_array_size(tests) > 100000)
@@ -313,6 +326,19 @@ int validate_merge(const struct vresult *r, size_t n, const struct verdict_rule 
 			row->fails[x->side] += x->t[j].fails;
 			row->skips[x->side] += x->t[j].skips;
 		}
+		/* Every cell counts towards its arch's kernel row; the row
+		 * stays only where a kernel died (below). */
+		{
+			struct vrow *row = row_for(m, x->arch, VALIDATE_KERNEL_ROW);
+
+			if (!row)
+				goto nomem;
+			row->runs[x->side] += x->started;
+			row->fails[x->side] += x->died;
+		}
+		if (x->stopped[0])
+			note(m->stopped, sizeof(m->stopped), "%s %s shard %u: %u of %u started: %s\n", x->arch,
+			     vside_name(x->side), x->shard, x->started, x->planned, x->stopped);
 	}
 	for (unsigned int i = 0; i < m->ncells; i++) {
 		if (m->seen[i])
@@ -333,6 +359,10 @@ int validate_merge(const struct vresult *r, size_t n, const struct verdict_rule 
 			m->rows[j].not_run[0] |= m->rows[i].not_run[0];
 			m->rows[j].not_run[1] |= m->rows[i].not_run[1];
 		}
+	}
+	for (size_t i = 0; i < m->nrows; i++) {
+		if (!strcmp(m->rows[i].test, VALIDATE_KERNEL_ROW) && !m->rows[i].fails[0] && !m->rows[i].fails[1])
+			m->rows[i--] = m->rows[--m->nrows];
 	}
 	for (size_t i = 0; i < m->nrows; i++) {
 		struct vrow *row = &m->rows[i];

@@ -96,7 +96,28 @@ static void test_merge(void)
 	CHECK(m.missing == 0, "every cell is there");
 	CHECK(strstr(m.retried, "x86_64 after shard 0: Kernel panic") && !strstr(m.retried, "before"),
 	      "a cell booted twice is listed, once");
+	CHECK(!row(&m, "x86_64", VALIDATE_KERNEL_ROW) && !m.stopped[0], "no kernel died: no kernel row, nothing stopped");
 	vmerged_free(&m);
+
+	/* The after side's kernel panics in its 3rd of 10 runs: 3 started,
+	 * 7 never did; the row counts runs started on each side. */
+	r[0].planned = r[0].started = 10;
+	r[1].planned = 10;
+	r[1].started = 3;
+	r[1].died = true;
+	snprintf(r[1].stopped, sizeof(r[1].stopped), "kernel-panic: kernel panic during test t#3");
+	CHECK(validate_merge(r, 2, &rule, &m) == 0, "merge with a kernel death");
+	x = row(&m, "x86_64", VALIDATE_KERNEL_ROW);
+	CHECK(x && x->runs[0] == 10 && x->fails[0] == 0 && x->runs[1] == 3 && x->fails[1] == 1,
+	      "a kernel death: a row of runs started and runs the kernel died in, per side");
+	CHECK(x && x->v.kind == VERDICT_INCONCLUSIVE, "0/10 against 1/3: inconclusive");
+	CHECK(strstr(m.stopped, "x86_64 after shard 0: 3 of 10 started: kernel-panic: kernel panic during test t#3") &&
+		      !strstr(m.stopped, "before"),
+	      "the cell that stopped early is named, with how far it got and why");
+	vmerged_free(&m);
+	r[1].died = false;
+	r[1].stopped[0] = '\0';
+	r[1].planned = r[1].started = 0;
 
 	snprintf(r[3].status, sizeof(r[3].status), "boot-failed");
 	CHECK(validate_merge(r, 4, &rule, &m) == 0 && row(&m, "arm64", "a") && row(&m, "arm64", "a")->not_run[1] &&
@@ -130,6 +151,7 @@ static void test_parse(void)
 	CHECK(vresult_parse(good, strlen(good), &r, err, sizeof(err)) == 0 && r.nt == 1 && r.t[0].fails == 1 &&
 		      r.side == VSIDE_AFTER,
 	      "a result parses");
+	CHECK(r.planned == 0 && !r.died && !r.stopped[0], "an older result without the stop fields: nothing stopped");
 	vresult_free(&r);
 	snprintf(bad, sizeof(bad), "%s", good);
 	memcpy(strstr(bad, "\"failures\": 1"), "\"failures\": 4", 13);
@@ -139,6 +161,15 @@ static void test_parse(void)
 	memcpy(strstr(bad, "\"index\": 1"), "\"index\": 2", 10);
 	CHECK(vresult_parse(bad, strlen(bad), &r, err, sizeof(err)) < 0, "an index outside the plan: refused");
 	CHECK(vresult_parse("{\"a\":1,\"a\":2}", 13, &r, err, sizeof(err)) < 0, "a key twice: refused");
+	snprintf(bad, sizeof(bad), "%.*s, \"planned\": 3, \"started\": 2, \"kernel_died\": true,"
+		 " \"stopped\": \"kernel-panic: x\"}", (int)strlen(good) - 1, good);
+	CHECK(vresult_parse(bad, strlen(bad), &r, err, sizeof(err)) == 0 && r.planned == 3 && r.started == 2 &&
+		      r.died && !strcmp(r.stopped, "kernel-panic: x"),
+	      "a run that stopped early: its fields read back");
+	vresult_free(&r);
+	memcpy(strstr(bad, "\"started\": 2"), "\"started\": 4", 12);
+	CHECK(vresult_parse(bad, strlen(bad), &r, err, sizeof(err)) < 0 && strstr(err, "started <= planned"),
+	      "more started than planned: refused");
 	CHECK(vresult_parse("[", 1, &r, err, sizeof(err)) < 0 && strstr(err, "not JSON"), "not JSON: refused");
 }
 
