@@ -92,7 +92,10 @@ static int read_rounds(const char *path, const struct bisect_sel *s, unsigned in
 		char base[256];
 		unsigned long r;
 
-		if (!name || !out || !strcmp(out, "pending"))
+		/* A test the agent never started (the kernel had died in an
+		 * earlier one) is no evidence: the death is the failure of
+		 * the round it happened in. */
+		if (!name || !out || !strcmp(out, "pending") || json_is_false(json_object_get(t, "started")))
 			continue;
 		snprintf(base, sizeof(base), "%s", name);
 		r = round_of(base);
