@@ -38,6 +38,12 @@ struct bisect_boot {
  * One list for a step's `kta run` and for `kta bisect run`. */
 unsigned int bisect_sel_args(const struct bisect_sel *s, char num[2][16], const char **argv, unsigned int k);
 
+/* Count a run's rounds (results.json at path, runs rounds) into b. A
+ * round fails when a counted test failed in it; a round in which a
+ * counted test skipped and none failed is not counted at all; nor is a
+ * round none of whose tests started. */
+int bisect_read_rounds(const char *path, const struct bisect_sel *s, unsigned int runs, struct bisect_boot *b);
+
 /* Boot Debian's kernel abi (exact), or image when not NULL, with the
  * selection runs times, in dir. */
 int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, unsigned int runs, const char *dir,

@@ -67,9 +67,7 @@ static unsigned long round_of(char *name)
 	return strtoul(hash + 1, NULL, 10);
 }
 
-/* A round fails when a counted test failed in it; a round in which a
- * counted test skipped and none failed is not counted at all. */
-static int read_rounds(const char *path, const struct bisect_sel *s, unsigned int runs, struct bisect_boot *b)
+int bisect_read_rounds(const char *path, const struct bisect_sel *s, unsigned int runs, struct bisect_boot *b)
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(path, 0, &jerr), *tests, *t;
@@ -195,7 +193,7 @@ int bisect_boot(const struct bisect_sel *s, const char *abi, const char *image, 
 	out->exit_code = rc;
 	/* Only a whole run counts: an interrupted one's unfinished tests
 	 * are not failures. */
-	if ((rc == EXIT_OK || rc == EXIT_TEST_FAILED) && path_exists(json) && read_rounds(json, s, runs, out) == 0)
+	if ((rc == EXIT_OK || rc == EXIT_TEST_FAILED) && path_exists(json) && bisect_read_rounds(json, s, runs, out) == 0)
 		return 0;
 	out->runs = out->fails = out->skips = 0;
 	runchild_log_tail(log, 1, out->why, sizeof(out->why));

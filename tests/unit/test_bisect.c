@@ -7,7 +7,11 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include "bisect/bisect.h"
 #include "bisect/bisect_stats.h"
 #include "unit.h"
 
@@ -85,8 +89,33 @@ static void test_posterior(void)
 	CHECK(bisect_posterior(&(struct bisect_obs){ 0, n3, f3 }, 0.1, 0.9, post) == -EINVAL, "m = 0: refused");
 }
 
+/* A boot of 5 rounds whose kernel panicked in the 3rd: rounds 1-2
+ * passed, 3 failed, 4-5 never started and count neither way. */
+static void test_rounds(void)
+{
+	static const char json[] =
+		"{\"kernel\": {\"version\": \"7.3.4\"}, \"times_ms\": {\"agent_hello\": 900}, \"tests\": ["
+		"{\"name\": \"t#1\", \"outcome\": \"pass\", \"started\": true},"
+		"{\"name\": \"t#2\", \"outcome\": \"pass\", \"started\": true},"
+		"{\"name\": \"t#3\", \"outcome\": \"kernel-panic\", \"started\": true},"
+		"{\"name\": \"t#4\", \"outcome\": \"error\", \"started\": false},"
+		"{\"name\": \"t#5\", \"outcome\": \"error\", \"started\": false}]}";
+	char path[] = "/tmp/kta-test-rounds.XXXXXX";
+	struct bisect_sel s = { 0 };
+	struct bisect_boot b = { 0 };
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(f && fputs(json, f) >= 0 && fclose(f) == 0, "results.json written");
+	CHECK(bisect_read_rounds(path, &s, 5, &b) == 0, "read");
+	CHECK(b.runs == 3 && b.fails == 1 && b.skips == 0 && b.booted,
+	      "a kernel panic in round 3 of 5: 3 rounds, 1 failed; the 2 never started are not failures");
+	unlink(path);
+}
+
 int main(void)
 {
+	test_rounds();
 	test_sprt();
 	test_rate();
 	test_posterior();
