@@ -956,6 +956,9 @@ static int run_main(struct run_opts *o)
 			memory_mb = (2048 + (unsigned int)(2 * (payload >> 20)) + 255) / 256 * 256;
 		}
 	}
+	/* What the guest gets, for the report too (it said "0 MB"). */
+	if (!memory_mb)
+		memory_mb = o->arch->memory_mb;
 	/* Before the kernel: a bad image is said before anything is fetched. */
 	if (o->image) {
 		err = image_open(o->image, cache, &img);
