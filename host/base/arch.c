@@ -47,6 +47,22 @@ static const struct arch_profile arches[] = {
 		 * CPUs they would all wait on its broadcasts. --append
 		 * acpi=force undoes the first. */
 		.append_one_cpu = "acpi=off nolapic_timer",
+		/* x86 patches live kernel code (static keys, tracepoints,
+		 * which BPF programs switch on and off) through a transient
+		 * int3 and IPIs to sync the other CPUs; under QEMU 7.2's
+		 * thread-per-vCPU TCG another vCPU now and then runs that
+		 * int3 after the patch is done: "Oops: int3", "Fatal
+		 * exception in interrupt". A guest flipping a static key 300
+		 * times died 5 of 5 times, 0 of 15 on one thread; plain boots
+		 * of Debian's 7.3.4 died 2 of 80 times (static keys switched
+		 * at late init). Arm64, riscv64 and s390x patch under
+		 * stop_machine, ppc64 one word at a time: not affected. One
+		 * thread costs about 0.25 s of a 3.5 s two-vCPU boot here,
+		 * 3% of make vm-test's suites, the guest's parallelism, and
+		 * much more where CPUs wait on each other's IPIs (300 flips
+		 * take 25 s: a vCPU runs until QEMU's round-robin switches):
+		 * --tcg-thread multi takes it back. */
+		.tcg_one_thread = "x86 live code patching (int3) races under multi-threaded TCG: Oops: int3",
 		.virtio_suffix = "pci",
 		.memory_mb = 1024,
 		.poweroff = "reboot(2) + -no-reboot (no ACPI needed)",

@@ -34,6 +34,10 @@ struct arch_profile {
 	bool pvh;
 	/* More kernel arguments for a one-vCPU guest, or NULL. */
 	const char *append_one_cpu;
+	/* Why this arch's guests with more than one vCPU run them on one
+	 * TCG thread (-accel tcg,thread=single) by default, or NULL:
+	 * QEMU's default, a thread per vCPU. */
+	const char *tcg_one_thread;
 	const char *virtio_suffix; /* transport: "pci", "ccw", "device" (MMIO) */
 	unsigned int memory_mb;
 	/* How the guest ends the run: the agent always calls reboot(2), and

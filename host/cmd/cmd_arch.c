@@ -37,6 +37,8 @@ static void show(const struct arch_profile *a)
 	printf("console        console=%s%s%s\n", a->console, a->append ? " " : "", a->append ? a->append : "");
 	printf("virtio         %s (virtio-serial-%s)\n", transport(a), a->virtio_suffix);
 	printf("memory         %u MiB\n", a->memory_mb);
+	printf("tcg threads    %s%s\n", a->tcg_one_thread ? "one for all vCPUs: " : "one per vCPU (QEMU's default)",
+	       a->tcg_one_thread ? a->tcg_one_thread : "");
 	printf("power-off      %s\n", a->poweroff);
 	printf("debian         %s, kernel flavour %s, image %s\n", a->deb_arch, a->deb_flavour,
 	       a->deb_image);

@@ -55,6 +55,7 @@ struct run_opts {
 	unsigned int smp;
 	unsigned int memory_mb;
 	const char *boot;       /* --boot auto|pvh|image */
+	const char *tcg_thread; /* --tcg-thread single|multi, NULL: the arch row's */
 	const char *fault;
 	const char *append;
 	const char *agent;
@@ -110,6 +111,8 @@ static void usage(FILE *f)
 		"                        (no firmware setup or decompression; needs CONFIG_PVH),\n"
 		"                        image the bzImage as given (to test its own boot code);\n"
 		"                        auto (default): pvh where the kernel can, else image\n"
+		"  --tcg-thread single|multi   under TCG with 2+ vCPUs: all on one host thread, or one\n"
+		"                        each (default: the arch's; x86_64 single: `kta arch show`)\n"
 		"  --json FILE, --junit FILE   machine-readable results\n"
 		"  --artifacts DIR       where logs go (default kta-out/<time>-<arch>)\n"
 		"  --append ARGS         extra kernel command-line arguments\n"
@@ -252,6 +255,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "keep-overlay", no_argument, NULL, 1016 },
 		{ "pull", required_argument, NULL, 1017 },
 		{ "boot", required_argument, NULL, 1018 },
+		{ "tcg-thread", required_argument, NULL, 1019 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -355,6 +359,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				err = -EINVAL;
 			}
 			o->boot = optarg;
+			break;
+		case 1019:
+			if (strcmp(optarg, "single") && strcmp(optarg, "multi")) {
+				pr_err("--tcg-thread: want single or multi, not `%s`", optarg);
+				err = -EINVAL;
+			}
+			o->tcg_thread = optarg;
 			break;
 		case 'm': err = cmd_parse_uint("--memory", optarg, &o->memory_mb); break;
 		case 'f': o->fault = optarg; break;
@@ -1046,6 +1057,7 @@ static int run_main(struct run_opts *o)
 		/* Signed modules are Debian's (the kernel entry's, an
 		 * image's) and the selftests' keyring tests. */
 		.no_certs = !o->image && !o->st.select && !loads_modules(o->arch, &k, st.disks[0]),
+		.tcg_one_thread = o->tcg_thread ? !strcmp(o->tcg_thread, "single") : o->arch->tcg_one_thread != NULL,
 		.root_overlay = img.overlay[0] ? img.overlay : NULL,
 		.boot_timeout_s = o->boot_timeout_s, .test_grace_s = 30,
 		.run_timeout_s = o->run_timeout_s
@@ -1090,6 +1102,7 @@ static int run_main(struct run_opts *o)
 		.arch = o->arch->name, .kernel_image = k.image, .kernel_version = k.version,
 		.kernel_sha256 = k.sha256, .kernel_source = k.source, .boot = boot_how, .artifacts = artifacts,
 		.verbose = o->verbose, .stress = o->stress, .smp = o->smp, .memory_mb = memory_mb,
+		.tcg_thread = res.accel_kvm || o->smp < 2 ? NULL : cfg.tcg_one_thread ? "single" : "multi",
 	};
 	report_ktap(stdout, &res, &meta);
 	report_summary(stdout, &res, &meta);

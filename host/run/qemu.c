@@ -137,7 +137,7 @@ int qemu_build_argv(const struct qemu_opts *o, char ***argv)
 	ADD(&s, "-M");
 	ADD(&s, "%s", a->machine);
 	ADD(&s, "-accel");
-	ADD(&s, "%s", o->kvm ? "kvm" : "tcg");
+	ADD(&s, "%s", o->kvm ? "kvm" : o->tcg_one_thread && smp > 1 ? "tcg,thread=single" : "tcg");
 	ADD(&s, "-cpu");
 	ADD(&s, "%s", o->cpu ? o->cpu : o->kvm ? a->cpu_kvm : a->cpu_tcg);
 	ADD(&s, "-m");

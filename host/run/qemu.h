@@ -31,6 +31,8 @@ struct qemu_opts {
 	const char *cpu;          /* -cpu instead of the profile's, or NULL */
 	/* -sandbox on (seccomp): a QEMU built with it (qemu_has_sandbox()). */
 	bool sandbox;
+	/* TCG runs every vCPU on one thread (arch.h tcg_one_thread). */
+	bool tcg_one_thread;
 };
 
 /* Does this QEMU take -sandbox (built with seccomp)? Asks `BIN -help`. */

@@ -192,8 +192,9 @@ void report_summary(FILE *f, const struct run_result *r, const struct report_met
 	fprintf(f, "# arch: %s, accel: %s%s%s\n", m->arch, r->accel_kvm ? "kvm" : "tcg",
 		r->accel_reason[0] ? " - " : "", r->accel_reason);
 	if (m->smp || m->stress)
-		fprintf(f, "# guest: %u vCPU%s, %u MB%s%s\n", m->smp, m->smp == 1 ? "" : "s", m->memory_mb,
-			m->stress ? "; stress: " : "", m->stress ? m->stress : "");
+		fprintf(f, "# guest: %u vCPU%s%s, %u MB%s%s\n", m->smp, m->smp == 1 ? "" : "s",
+			!m->tcg_thread ? "" : !strcmp(m->tcg_thread, "single") ? " on one TCG thread" : " on a TCG thread each",
+			m->memory_mb, m->stress ? "; stress: " : "", m->stress ? m->stress : "");
 	if (r->t_hello_ms)
 		fprintf(f, "# time: agent up %.2f s (guest uptime %.2f s), first result %.2f s, "
 			   "total %.2f s\n",
@@ -355,6 +356,7 @@ int report_json(const char *path, const struct run_result *r, const struct repor
 	jset(root, "arch", jstr(m->arch), &err);
 	jset(root, "accel", jstr(r->accel_kvm ? "kvm" : "tcg"), &err);
 	jset(root, "accel_reason", jstr(r->accel_reason), &err);
+	jset(root, "tcg_thread", jstr(m->tcg_thread ? m->tcg_thread : ""), &err);
 	jset(root, "stress", jstr(m->stress), &err);
 	jset(root, "smp", json_integer(m->smp), &err);
 	jset(root, "memory_mb", json_integer(m->memory_mb), &err);

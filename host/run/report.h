@@ -22,6 +22,7 @@ struct report_meta {
 	bool verbose;             /* show passing tests' output too */
 	const char *stress;       /* --stress, as given, or NULL */
 	unsigned int smp, memory_mb;
+	const char *tcg_thread;   /* "single" or "multi" under TCG with 2+ vCPUs, else NULL */
 	const struct image *image; /* --image, or NULL */
 	double image_pull_s;
 };

@@ -698,7 +698,7 @@ int vm_run(const struct vm_config *cfg, struct run_result *res)
 	qo = (struct qemu_opts){
 		.arch = cfg->arch, .kvm = cfg->kvm, .kernel = cfg->kernel,
 		.initrd = cfg->initrd, .append_extra = cfg->append_extra, .no_certs = cfg->no_certs,
-		.memory_mb = cfg->memory_mb, .smp = cfg->smp,
+		.tcg_one_thread = cfg->tcg_one_thread, .memory_mb = cfg->memory_mb, .smp = cfg->smp,
 		.console_path = con_base, .results_path = res_base, .disks = cfg->disks, .root_overlay = cfg->root_overlay, .cpu = cfg->cpu,
 		.sandbox = qemu_has_sandbox(cfg->arch->qemu_binary),
 	};

@@ -17,6 +17,7 @@ struct vm_config {
 	bool kvm;
 	const char *append_extra;
 	bool no_certs;               /* qemu.h */
+	bool tcg_one_thread;         /* qemu.h */
 	unsigned int memory_mb;
 	unsigned int smp;
 	unsigned int boot_timeout_s; /* until the agent's hello */

@@ -90,6 +90,22 @@ int main(void)
 	o.smp = 2;
 	o.no_certs = false;
 
+	/* x86 live patching races under thread-per-vCPU TCG (arch.c). */
+	CHECK(a->tcg_one_thread && !arch_lookup("arm64")->tcg_one_thread, "x86_64's row asks for one TCG thread, arm64's not");
+	o.tcg_one_thread = true;
+	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "one TCG thread: builds");
+	CHECK(has_pair(v, "-accel", "tcg,thread=single"), "two vCPUs on one TCG thread");
+	strv_free(v);
+	o.smp = 1;
+	CHECK(qemu_build_argv(&o, &v) == 0 && has_pair(v, "-accel", "tcg"), "one vCPU: plain tcg");
+	strv_free(v);
+	o.smp = 2;
+	o.kvm = true;
+	CHECK(qemu_build_argv(&o, &v) == 0 && has_pair(v, "-accel", "kvm"), "KVM: no TCG threads");
+	strv_free(v);
+	o.kvm = false;
+	o.tcg_one_thread = false;
+
 	o.sandbox = true;
 	CHECK_EQ_INT(qemu_build_argv(&o, &v), 0, "builds with the sandbox");
 	CHECK(has_pair(v, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"),
