@@ -99,6 +99,8 @@ bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
 		"$w/warm/qemu-cmdline.txt" "$1"; }
 	append=$(arg -append)
 	kboot=$(arg -kernel)
+	# -accel as kta gave it (x86_64's vCPUs share one TCG thread).
+	qaccel=$(arg -accel)
 	for i in $(seq 1 "$RUNS"); do
 		t0=$(now_ms)
 		"$O/kta" run --arch "$A" --kernel "$img" --accel "$accel" --smp "$SMP" \
@@ -108,7 +110,7 @@ bench_arch() { # bench_arch ARCH [KERNEL-ARGS...]
 		kta_first+=("$(sed -n 's/.*"first_result": \([0-9]*\).*/\1/p' "$w/run$i/results.json")")
 		t0=$(now_ms)
 		timeout 120 "$qemu" -nodefaults -no-user-config -nographic -no-reboot -nic none \
-			-M "$machine" -accel "$accel" -cpu "$cpu" -m 1024 -smp "$SMP" -kernel "$kboot" \
+			-M "$machine" -accel "$qaccel" -cpu "$cpu" -m 1024 -smp "$SMP" -kernel "$kboot" \
 			-initrd "$w/bare.cpio" -append "$append" \
 			-serial "file:$w/bare$i.log" -device "$vser,id=vser" \
 			-chardev null,id=res -device virtserialport,bus=vser.0,chardev=res,name=kta.results ||

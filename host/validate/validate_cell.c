@@ -465,8 +465,9 @@ int validate_run_cell(const struct vopts *o, const struct vcell *c, const char *
 		}
 	}
 	/* A kernel that dies before the agent's hello ran no test, so a
-	 * second boot cannot bias any count; Debian's 7.3.4 panics now and
-	 * then under TCG ("Fatal exception in interrupt") before init. One
+	 * second boot cannot bias any count; Debian's 7.3.4 panicked now and
+	 * then under TCG ("Fatal exception in interrupt") before init (x86
+	 * live patching on a TCG thread per vCPU: arch.c). One
 	 * retry, recorded in the result and the report, so a series that
 	 * makes booting flaky still shows. */
 	unlink(json);
