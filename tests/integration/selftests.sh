@@ -94,7 +94,7 @@ check "splat: in the JSON, with its subtest" has "$work/w.art/results.json" '"te
 kta stress run --accel tcg "${common[@]}" --selftests alpha --stress hogs=2,nice=19,mem=64,preempt=full \
 	--json "$work/stress.json" --artifacts "$work/s.art"
 check "stress: exit 0" rc_is stress 0
-check "stress: recorded in the summary" has "$work/stress.out" '^# guest: 2 vCPUs, [0-9]+ MB; stress: hogs=2,nice=19,mem=64,preempt=full$'
+check "stress: recorded in the summary" has "$work/stress.out" '^# guest: 2 vCPUs on one TCG thread, [0-9]+ MB; stress: hogs=2,nice=19,mem=64,preempt=full$'
 check "stress: the kernel got preempt=full" has "$work/s.art/qemu-cmdline.txt" 'preempt=full'
 check "stress: recorded in the JSON" has "$work/stress.json" '"stress": "hogs=2,nice=19,mem=64,preempt=full"'
 kta badstress run --accel tcg "${common[@]}" --selftests alpha --stress hogs=lots --artifacts "$work/bs.art"
