@@ -333,8 +333,11 @@ int validate_merge(const struct vresult *r, size_t n, const struct verdict_rule 
 
 			if (!row)
 				goto nomem;
+			/* A death with nothing started (a result file
+			 * from elsewhere) is no run: failures never
+			 * exceed runs. */
 			row->runs[x->side] += x->started;
-			row->fails[x->side] += x->died;
+			row->fails[x->side] += x->died && x->started;
 		}
 		if (x->stopped[0])
 			note(m->stopped, sizeof(m->stopped), "%s %s shard %u: %u of %u started: %s\n", x->arch,

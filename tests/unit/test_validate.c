@@ -115,6 +115,10 @@ static void test_merge(void)
 		      !strstr(m.stopped, "before"),
 	      "the cell that stopped early is named, with how far it got and why");
 	vmerged_free(&m);
+	r[1].started = 0;
+	CHECK(validate_merge(r, 2, &rule, &m) == 0 && !row(&m, "x86_64", VALIDATE_KERNEL_ROW),
+	      "a death with no run started (a foreign result): no failure without a run");
+	vmerged_free(&m);
 	r[1].died = false;
 	r[1].stopped[0] = '\0';
 	r[1].planned = r[1].started = 0;
