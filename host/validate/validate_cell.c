@@ -271,8 +271,8 @@ static void read_tests_id(const char *art, bool selftests, struct vresult *r)
 	json_decref(root);
 }
 
-/* The kernel that ran, and when the guest's agent came up. */
-/* The kernel the run booted, and whether the run went to its end: a
+/* The kernel the run booted, when the guest's agent came up, and
+ * whether the run went to its end: a
  * kernel that panics or stops answering in the third of ten runs leaves
  * seven counted and the rest never started, which the counts alone would
  * hide (and a series that makes the kernel die must show). */
