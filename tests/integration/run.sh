@@ -208,10 +208,18 @@ case_live_patch() {
 		bash -c "grep -q '^# guest: 2 vCPUs on one TCG thread, ' '$work/lp.out' &&
 			grep -q '\"tcg_thread\": \"single\"' '$work/lp.json'"
 	# --tcg-thread multi gives QEMU's default back (a trivial test: the
-	# race is not provoked here).
-	"$KTA" run --accel tcg --smp 2 --tcg-thread multi --artifacts "$work/lpm.art" --test "$T/pass" \
-		>"$work/lpm.out" 2>"$work/lpm.err"
-	echo $? >"$work/lpm.rc"
+	# race is not provoked here, but a boot can still meet it, 2 of 80
+	# here: then once more, saying so).
+	local try
+	for try in 1 2; do
+		"$KTA" run --accel tcg --smp 2 --tcg-thread multi --artifacts "$work/lpm.art" --test "$T/pass" \
+			>"$work/lpm.out" 2>"$work/lpm.err"
+		echo $? >"$work/lpm.rc"
+		[ "$(cat "$work/lpm.rc")" != 0 ] && grep -q 'Oops: int3' "$work/lpm.art/console.log" || break
+		echo "# lpm: the kernel met the int3 race on its own thread per vCPU; once more"
+		rm -rf "$work/lpm.art"
+	done
+	[ "$(cat "$work/lpm.rc")" = 0 ] || tail -5 "$work/lpm.out" | sed 's/^/#   /'
 	check "--tcg-thread multi: exit 0, QEMU's default threads" \
 		bash -c "[ \$(cat '$work/lpm.rc') = 0 ] && grep -q ' -accel tcg -cpu ' '$work/lpm.art/qemu-cmdline.txt' &&
 			grep -q '^# guest: 2 vCPUs on a TCG thread each, ' '$work/lpm.out'"
