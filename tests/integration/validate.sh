@@ -115,7 +115,9 @@ if grep -h '"stopped"' "$work"/died/cell-*/result.json | grep -v '""' | grep -qv
 	kta died validate "${common[@]}" --selftests alpha/one,crash --runs 5 --out "$work/died"
 fi
 check "kernel died mid-cell: exit 0 (the same on both sides)" rc_is died 0
-check "kernel died mid-cell: the runs that finished count" has "$work/died.out" '^alpha/one +x86_64 +0/3 .* 0/3 '
+# Runs 1 and 2 finished; run 3's alpha/one reaches the host or not
+# before the panic does (the console and the results channel race).
+check "kernel died mid-cell: the runs that finished count" has "$work/died.out" '^alpha/one +x86_64 +0/[23] .* 0/[23] '
 check "kernel died mid-cell: a row of its own, 1 of 3 runs on each side" \
 	has "$work/died.out" '^\(kernel panic/hang\) +x86_64 +1/3 .* 1/3 .* inconclusive'
 check "kernel died mid-cell: each cell says how far it got, and why" \
